@@ -1,0 +1,25 @@
+@{
+    RootModule           = 'Checkpoint.Commands.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Desktop', 'Core')
+    GUID                 = '6f0f3f5e-2d55-4c1b-9a5e-7d3f6c2b8e41'
+    Author               = 'Checkpoint contributors'
+    CompanyName          = 'Checkpoint'
+    Copyright            = '(c) Checkpoint contributors. MIT License.'
+    Description          = 'Resumable, fault-tolerant batch runs for PowerShell: every result is checkpointed to a checksummed JSONL file, so a crash, a rate limit or Ctrl+C costs only the samples in flight.'
+    PowerShellVersion    = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    RequiredAssemblies   = @('Checkpoint.Core.dll')
+    FormatsToProcess     = @()
+    FunctionsToExport    = @()
+    CmdletsToExport      = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('checkpoint', 'resume', 'batch', 'llm', 'jsonl', 'fault-tolerance')
+            LicenseUri   = ''
+            ProjectUri   = ''
+        }
+    }
+}

@@ -1,0 +1,139 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks the Checkpoint module.
+.DESCRIPTION
+    Build: publishes the C# projects and lays out the importable module at output/Checkpoint.
+    Test:  Build, then the xunit tests (tests/Unit), then the Pester tests (tests/Pester) in a child pwsh that
+           imports output/Checkpoint; ends with one line 'N passed, N failed, N skipped' for both suites.
+    Demo:  Build, then a small run that fails on some samples, stops, resumes and prints its stats.
+    Bench: Build, then the benchmarks (tables, never a pass/fail on timing).
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Bench only: run each benchmark at a reduced size (what CI runs as a smoke test).
+    [switch] $Quick
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Root = $PSScriptRoot
+$Output = Join-Path $Root 'output'
+$ModuleDir = Join-Path $Output 'Checkpoint'
+$TestResults = Join-Path $Output 'test-results'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    # Runs a native command and throws when it fails, so that every task stops at the first failure.
+    param([Parameter(Mandatory)][string] $FilePath, [string[]] $ArgumentList = @())
+    & $FilePath @ArgumentList
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Get-PwshPath {
+    # The real pwsh executable, not the dotnet tool shim: the shim does not pass signals on.
+    $candidate = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+    if (-not (Test-Path $candidate)) { throw "No pwsh executable in '$PSHOME'." }
+    return $candidate
+}
+
+function Invoke-Build {
+    $publish = Join-Path $Output 'publish'
+    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/Checkpoint.Commands.csproj'),
+        '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
+
+    if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
+    New-Item -ItemType Directory -Path $ModuleDir | Out-Null
+    Get-ChildItem $publish -Filter *.dll | Copy-Item -Destination $ModuleDir
+    Copy-Item (Join-Path $Root 'Checkpoint.psd1') $ModuleDir
+    $moduleFiles = Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/ModuleFiles'
+    if (Test-Path $moduleFiles) {
+        Get-ChildItem $moduleFiles -File | Copy-Item -Destination $ModuleDir
+    }
+    $helpScript = Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/Help/Build-Help.ps1'
+    if (Test-Path $helpScript) {
+        & $helpScript -OutputDirectory $ModuleDir
+    }
+
+    $manifest = Test-ModuleManifest (Join-Path $ModuleDir 'Checkpoint.psd1')
+    Write-Host "Built Checkpoint $($manifest.Version) at $ModuleDir"
+}
+
+function Get-PesterModulePath {
+    # Pester comes from NuGet at a pinned version, restored into output/, never installed by hand.
+    $packages = Join-Path $Output 'packages'
+    $psd1 = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $psd1)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tests/Pester/PesterPackage.csproj'), '--packages', $packages, '--nologo', '-v', 'quiet')
+    }
+    return $psd1
+}
+
+function Invoke-Test {
+    Invoke-Build
+    if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
+    New-Item -ItemType Directory -Path $TestResults | Out-Null
+
+    $trx = Join-Path $TestResults 'unit.trx'
+    & dotnet test (Join-Path $Root 'tests/Unit/Checkpoint.Tests.csproj') -c $Configuration --nologo `
+        --logger "trx;LogFileName=$trx" --logger 'console;verbosity=normal' --results-directory $TestResults
+    $unitExit = $LASTEXITCODE
+    if (-not (Test-Path $trx)) { throw "xunit produced no results (exit code $unitExit)." }
+    $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    $unit = [pscustomobject]@{
+        Passed  = [int]$counters.passed
+        Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Skipped = [int]$counters.notExecuted
+    }
+    if ($unitExit -ne 0 -and $unit.Failed -eq 0) { $unit.Failed = 1 }
+
+    $pesterPath = Get-PesterModulePath
+    $summary = Join-Path $TestResults 'pester-summary.json'
+    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Pester/Invoke-PesterSuite.ps1') `
+        -PesterPath $pesterPath -ModulePath $ModuleDir -SummaryPath $summary -ResultsDirectory $TestResults
+    $pesterExit = $LASTEXITCODE
+    if (-not (Test-Path $summary)) { throw "Pester produced no results (exit code $pesterExit)." }
+    $pester = Get-Content $summary -Raw | ConvertFrom-Json
+    if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { $pester.Failed = 1 }
+
+    Write-Host ''
+    Write-Host ("xunit:  {0} passed, {1} failed, {2} skipped" -f $unit.Passed, $unit.Failed, $unit.Skipped)
+    Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $pester.Passed, $pester.Failed, $pester.Skipped)
+    $passed = $unit.Passed + $pester.Passed
+    $failed = $unit.Failed + $pester.Failed
+    $skipped = $unit.Skipped + $pester.Skipped
+    Write-Host ("{0} passed, {1} failed, {2} skipped" -f $passed, $failed, $skipped)
+    if ($failed -gt 0) { exit 1 }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    & (Get-PwshPath) -NoProfile -NonInteractive -File (Join-Path $Root 'examples/demo/Start-Demo.ps1') -ModulePath $ModuleDir
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed with exit code $LASTEXITCODE." }
+}
+
+function Invoke-Bench {
+    Invoke-Build
+    $benchArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'bench/Invoke-Benchmarks.ps1'), '-ModulePath', $ModuleDir, '-Configuration', $Configuration)
+    if ($Quick) { $benchArgs += '-Quick' }
+    & (Get-PwshPath) @benchArgs
+    if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed with exit code $LASTEXITCODE." }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Bench' { Invoke-Bench }
+}

@@ -1,0 +1,25 @@
+namespace Checkpoint.Datasets;
+
+/// <summary>What a full pass over a dataset found: it is valid, this many rows, this fingerprint.</summary>
+public sealed class DatasetInfo
+{
+    internal DatasetInfo(string path, int rowCount, DatasetFingerprint fingerprint, bool derivedIds)
+    {
+        Path = path;
+        RowCount = rowCount;
+        Fingerprint = fingerprint;
+        DerivedIds = derivedIds;
+    }
+
+    /// <summary>The dataset file's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>The number of rows.</summary>
+    public int RowCount { get; }
+
+    /// <summary>Size, hash and row count.</summary>
+    public DatasetFingerprint Fingerprint { get; }
+
+    /// <summary>True when the ids were derived from row content because there is no id column.</summary>
+    public bool DerivedIds { get; }
+}

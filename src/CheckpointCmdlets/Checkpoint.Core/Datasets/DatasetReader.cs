@@ -1,0 +1,313 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Checkpoint.IO;
+using Checkpoint.Json;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace Checkpoint.Datasets;
+
+/// <summary>
+/// Streams the samples of a CSV (RFC 4180 through CsvHelper: quoted newlines, BOM, UTF-8) or JSONL file, in
+/// constant memory. A sample's id is the <c>id</c> column, or the column the caller names, or, when the
+/// dataset has no id column, 'r' and 16 hex digits of the SHA-256 of the row's content (keys sorted), so it
+/// stays the same when rows are reordered.
+/// </summary>
+public static class DatasetReader
+{
+    /// <summary>The column used as the id when the caller names none.</summary>
+    public const string DefaultIdColumn = "id";
+
+    /// <summary>
+    /// Reads the whole dataset once and checks it: it exists, parses, is not empty, has the id column asked
+    /// for, and no id repeats. Returns its size and fingerprint. Throws <see cref="DatasetException"/> with a
+    /// stable error id otherwise. Memory grows with the number of ids only.
+    /// </summary>
+    public static DatasetInfo Scan(string path, string? idColumn = null)
+    {
+        string fullPath = CheckPath(path);
+        var firstRow = new Dictionary<string, long>(StringComparer.Ordinal);
+        bool derived = false;
+        using var hash = SHA256.Create();
+        long size;
+        byte[] digest;
+        using (FileStream stream = OpenFile(fullPath))
+        {
+            size = stream.Length;
+            var hashing = new HashingReadStream(stream, hash);
+            foreach (Sample sample in ReadFrom(hashing, fullPath, idColumn, d => derived = d))
+            {
+                if (firstRow.TryGetValue(sample.Id, out long earlier))
+                {
+                    throw new DatasetException(
+                        ErrorIds.DuplicateSampleId,
+                        fullPath,
+                        $"Sample id '{sample.Id}' appears twice in '{fullPath}': rows {earlier} and {sample.RowNumber}. Make the ids unique, or name another column with -IdColumn.",
+                        sample.RowNumber) { Target = sample.Id };
+                }
+
+                firstRow.Add(sample.Id, sample.RowNumber);
+            }
+
+            // The parsers may stop before the end (trailing blank lines): the fingerprint covers every byte.
+            digest = hashing.Finish();
+        }
+
+        if (firstRow.Count == 0)
+        {
+            throw new DatasetException(ErrorIds.DatasetEmpty, fullPath, $"The dataset '{fullPath}' has no rows. Point -Dataset at a file with at least one sample.");
+        }
+
+        string sha = string.Concat(digest.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
+        return new DatasetInfo(fullPath, firstRow.Count, new DatasetFingerprint(size, sha, firstRow.Count), derived);
+    }
+
+    /// <summary>Streams the samples of <paramref name="path"/>. Call <see cref="Scan"/> first to validate it.</summary>
+    public static IEnumerable<Sample> Read(string path, string? idColumn = null)
+    {
+        string fullPath = CheckPath(path);
+        using FileStream stream = OpenFile(fullPath);
+        foreach (Sample sample in ReadFrom(stream, fullPath, idColumn, _ => { }))
+        {
+            yield return sample;
+        }
+    }
+
+    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived)
+    {
+        string extension = Path.GetExtension(path).ToLowerInvariant();
+        var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
+        return extension switch
+        {
+            ".csv" => ReadCsv(reader, path, idColumn, reportDerived),
+            ".jsonl" or ".ndjson" => ReadJsonl(reader, path, idColumn, reportDerived),
+            _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
+        };
+    }
+
+    private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived)
+    {
+        long row = 0;
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            Mode = CsvMode.RFC4180,
+            DetectColumnCountChanges = false,
+            MissingFieldFound = null,
+            BadDataFound = args => throw new DatasetException(
+                ErrorIds.MalformedCsv,
+                path,
+                $"'{path}' is not valid CSV at row {row + 1} (line {args.Context.Parser?.RawRow}): a quote inside an unquoted field or after a closing quote. Quote the field and double any quote inside it.",
+                row + 1),
+        };
+        using var csv = new CsvReader(text, config, leaveOpen: true);
+        string[] header;
+        try
+        {
+            if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is null)
+            {
+                yield break;
+            }
+
+            header = csv.HeaderRecord.Select((h, i) => string.IsNullOrEmpty(h) ? "column" + (i + 1).ToString(CultureInfo.InvariantCulture) : h).ToArray();
+        }
+        catch (CsvHelperException e) when (e is not null)
+        {
+            throw new DatasetException(ErrorIds.MalformedCsv, path, $"'{path}' has a header that cannot be read as CSV: {e.Message}", 0, e);
+        }
+
+        int idIndex = FindIdColumn(header, idColumn, path);
+        reportDerived(idIndex < 0);
+        while (true)
+        {
+            bool more;
+            try
+            {
+                more = csv.Read();
+            }
+            catch (CsvHelperException e)
+            {
+                throw new DatasetException(ErrorIds.MalformedCsv, path, $"'{path}' is not valid CSV at row {row + 1}: {FirstLine(e.Message)}", row + 1, e);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
+            row++;
+            string[]? record = csv.Parser.Record;
+            if (record is null || (record.Length == 1 && record[0].Length == 0 && header.Length > 1))
+            {
+                row--;
+                continue;
+            }
+
+            if (record.Length != header.Length)
+            {
+                throw new DatasetException(
+                    ErrorIds.MalformedCsv,
+                    path,
+                    $"'{path}' is not valid CSV at row {row} (line {csv.Parser.RawRow}): it has {record.Length} field(s) where the header has {header.Length}. Look for an unbalanced quote or a missing comma.",
+                    row);
+            }
+
+            var fields = new KeyValuePair<string, object?>[header.Length];
+            for (int i = 0; i < header.Length; i++)
+            {
+                fields[i] = new KeyValuePair<string, object?>(header[i], record[i]);
+            }
+
+            yield return new Sample(IdOf(fields, idIndex, path, row), row, fields);
+        }
+    }
+
+    private static IEnumerable<Sample> ReadJsonl(StreamReader text, string path, string? idColumn, Action<bool> reportDerived)
+    {
+        long lineNumber = 0;
+        int idState = 0; // 0 unknown, 1 id column present, -1 derived
+        string? idName = null;
+        string? line;
+        while ((line = text.ReadLine()) is not null)
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
+            KeyValuePair<string, object?>[] fields;
+            try
+            {
+                using JsonDocument document = JsonDocument.Parse(line);
+                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not a JSON object. Each line of a JSONL dataset must be one object.", lineNumber);
+                }
+
+                fields = document.RootElement.EnumerateObject()
+                    .Select(p => new KeyValuePair<string, object?>(p.Name, ToFieldValue(p.Value)))
+                    .ToArray();
+            }
+            catch (JsonException e)
+            {
+                throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not valid JSON: {e.Message}", lineNumber, e);
+            }
+
+            if (idState == 0)
+            {
+                int index = FindIdColumn(fields.Select(f => f.Key).ToArray(), idColumn, path);
+                idState = index >= 0 ? 1 : -1;
+                idName = index >= 0 ? fields[index].Key : null;
+                reportDerived(idState < 0);
+            }
+
+            int idIndex = idState < 0 ? -1 : Array.FindIndex(fields, f => f.Key == idName);
+            if (idState > 0 && idIndex < 0)
+            {
+                throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' line {lineNumber} has no '{idName}' field, which the first row has. Give every row an id.", lineNumber);
+            }
+
+            yield return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
+        }
+    }
+
+    private static object? ToFieldValue(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Number => value.TryGetInt64(out long l) ? l : value.GetDouble(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Null => null,
+        _ => value.Clone(),
+    };
+
+    private static int FindIdColumn(string[] names, string? idColumn, string path)
+    {
+        string wanted = string.IsNullOrEmpty(idColumn) ? DefaultIdColumn : idColumn!;
+        int exact = Array.IndexOf(names, wanted);
+        int index = exact >= 0 ? exact : Array.FindIndex(names, n => string.Equals(n, wanted, StringComparison.OrdinalIgnoreCase));
+        if (index < 0 && !string.IsNullOrEmpty(idColumn))
+        {
+            throw new DatasetException(
+                ErrorIds.IdColumnNotFound,
+                path,
+                $"'{path}' has no column '{idColumn}'. Its columns are: {string.Join(", ", names)}. Name one of them with -IdColumn, or leave -IdColumn out to derive ids from the content.");
+        }
+
+        return index;
+    }
+
+    private static string IdOf(KeyValuePair<string, object?>[] fields, int idIndex, string path, long row)
+    {
+        if (idIndex < 0)
+        {
+            return DeriveId(fields);
+        }
+
+        string id = Convert.ToString(fields[idIndex].Value, CultureInfo.InvariantCulture) ?? string.Empty;
+        if (id.Trim().Length == 0)
+        {
+            throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' row {row} has an empty '{fields[idIndex].Key}'. Give every row an id.", row);
+        }
+
+        return id;
+    }
+
+    private static string DeriveId(KeyValuePair<string, object?>[] fields)
+    {
+        var buffer = new GrowableBuffer(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            PlainJson.WriteValue(writer, fields, sortKeys: true);
+        }
+
+        byte[] digest;
+        using (SHA256 sha = SHA256.Create())
+        {
+            digest = sha.ComputeHash(buffer.Array, 0, buffer.Count);
+        }
+
+        var id = new StringBuilder("r", 17);
+        for (int i = 0; i < 8; i++)
+        {
+            id.Append(digest[i].ToString("x2", CultureInfo.InvariantCulture));
+        }
+
+        return id.ToString();
+    }
+
+    private static string CheckPath(string path)
+    {
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new DatasetException(ErrorIds.DatasetNotFound, fullPath, $"The dataset '{fullPath}' does not exist. Check the path given to -Dataset.");
+        }
+
+        return fullPath;
+    }
+
+    private static FileStream OpenFile(string fullPath)
+    {
+        try
+        {
+            return new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, 65536, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatasetException(ErrorIds.DatasetUnreadable, fullPath, $"The dataset '{fullPath}' cannot be read: {e.Message}", null, e);
+        }
+    }
+
+    private static string FirstLine(string text)
+    {
+        int newline = text.IndexOfAny(new[] { '\r', '\n' });
+        return newline < 0 ? text : text.Substring(0, newline);
+    }
+}

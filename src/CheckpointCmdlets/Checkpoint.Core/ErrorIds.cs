@@ -1,0 +1,47 @@
+namespace Checkpoint;
+
+/// <summary>The stable error ids of the core. Scripts match on them; never rename one.</summary>
+public static class ErrorIds
+{
+    /// <summary>Another live process holds the run's lock.</summary>
+    public const string RunLocked = nameof(RunLocked);
+
+    /// <summary>A checkpoint file has a newer format version than this module reads.</summary>
+    public const string NewerFormatVersion = nameof(NewerFormatVersion);
+
+    /// <summary>Writing or syncing a checkpoint file failed; the run cannot go on safely.</summary>
+    public const string CheckpointWriteFailed = nameof(CheckpointWriteFailed);
+
+    /// <summary>The dataset file does not exist.</summary>
+    public const string DatasetNotFound = nameof(DatasetNotFound);
+
+    /// <summary>The dataset file exists but cannot be read.</summary>
+    public const string DatasetUnreadable = nameof(DatasetUnreadable);
+
+    /// <summary>The dataset has no rows.</summary>
+    public const string DatasetEmpty = nameof(DatasetEmpty);
+
+    /// <summary>The dataset's extension is neither .csv nor .jsonl.</summary>
+    public const string DatasetFormatUnknown = nameof(DatasetFormatUnknown);
+
+    /// <summary>A CSV row cannot be parsed.</summary>
+    public const string MalformedCsv = nameof(MalformedCsv);
+
+    /// <summary>A JSONL line is not a JSON object.</summary>
+    public const string MalformedJson = nameof(MalformedJson);
+
+    /// <summary>Two rows have the same sample id.</summary>
+    public const string DuplicateSampleId = nameof(DuplicateSampleId);
+
+    /// <summary>The id column that was asked for does not exist.</summary>
+    public const string IdColumnNotFound = nameof(IdColumnNotFound);
+
+    /// <summary>A row has an empty id.</summary>
+    public const string EmptySampleId = nameof(EmptySampleId);
+
+    /// <summary>The state file is damaged or missing and was rebuilt from the JSONL.</summary>
+    public const string StateRebuilt = nameof(StateRebuilt);
+
+    /// <summary>The output directory cannot be created or written.</summary>
+    public const string OutputDirectoryUnwritable = nameof(OutputDirectoryUnwritable);
+}

@@ -1,0 +1,139 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json;
+
+namespace Checkpoint.Json;
+
+/// <summary>
+/// Converts between JSON and plain .NET values: string, bool, long, double, decimal, null,
+/// <see cref="IDictionary"/> (an object) and <see cref="IEnumerable"/> (an array). The cmdlets turn
+/// PowerShell objects into these before they reach the core.
+/// </summary>
+public static class PlainJson
+{
+    /// <summary>Writes a plain value. Dictionaries are written with their keys sorted when <paramref name="sortKeys"/> is set.</summary>
+    public static void WriteValue(Utf8JsonWriter writer, object? value, bool sortKeys = false)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case string s:
+                writer.WriteStringValue(s);
+                break;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                break;
+            case int or long or short or byte or sbyte or ushort or uint:
+                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                break;
+            case ulong ul:
+                writer.WriteNumberValue(ul);
+                break;
+            case float or double:
+                double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                if (double.IsNaN(d) || double.IsInfinity(d))
+                {
+                    writer.WriteStringValue(d.ToString("R", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    writer.WriteNumberValue(d);
+                }
+
+                break;
+            case decimal m:
+                writer.WriteNumberValue(m);
+                break;
+            case DateTime dt:
+                writer.WriteStringValue(dt);
+                break;
+            case DateTimeOffset dto:
+                writer.WriteStringValue(dto);
+                break;
+            case JsonElement element:
+                element.WriteTo(writer);
+                break;
+            case IDictionary dictionary:
+                writer.WriteStartObject();
+                IEnumerable<DictionaryEntry> entries = Entries(dictionary);
+                if (sortKeys)
+                {
+                    entries = entries.OrderBy(e => Convert.ToString(e.Key, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+                }
+
+                foreach (DictionaryEntry entry in entries)
+                {
+                    writer.WritePropertyName(Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty);
+                    WriteValue(writer, entry.Value, sortKeys);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case IEnumerable<KeyValuePair<string, object?>> pairs:
+                writer.WriteStartObject();
+                foreach (KeyValuePair<string, object?> pair in sortKeys ? pairs.OrderBy(p => p.Key, StringComparer.Ordinal) : pairs)
+                {
+                    writer.WritePropertyName(pair.Key);
+                    WriteValue(writer, pair.Value, sortKeys);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case IEnumerable sequence:
+                writer.WriteStartArray();
+                foreach (object? item in sequence)
+                {
+                    WriteValue(writer, item, sortKeys);
+                }
+
+                writer.WriteEndArray();
+                break;
+            default:
+                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
+        }
+    }
+
+    // IDictionary's own enumerator yields DictionaryEntry; a generic dictionary's IEnumerable yields KeyValuePair.
+    private static IEnumerable<DictionaryEntry> Entries(IDictionary dictionary)
+    {
+        IDictionaryEnumerator enumerator = dictionary.GetEnumerator();
+        while (enumerator.MoveNext())
+        {
+            yield return enumerator.Entry;
+        }
+    }
+
+    /// <summary>Turns a JSON element into plain values: objects become ordered dictionaries of string keys.</summary>
+    public static object? ToPlain(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var map = new List<KeyValuePair<string, object?>>();
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    map.Add(new KeyValuePair<string, object?>(property.Name, ToPlain(property.Value)));
+                }
+
+                return map;
+            case JsonValueKind.Array:
+                return element.EnumerateArray().Select(ToPlain).ToList();
+            case JsonValueKind.String:
+                return element.GetString();
+            case JsonValueKind.Number:
+                return element.TryGetInt64(out long l) ? l : element.GetDouble();
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+
+namespace Checkpoint.Store;
+
+/// <summary>
+/// What a run's JSONL files say: the latest record of every sample, the counts, and any damage found.
+/// Memory grows with the number of samples, never with the size of their outputs.
+/// </summary>
+public sealed class CheckpointIndex
+{
+    private readonly Dictionary<string, SampleEntry> _samples;
+
+    internal CheckpointIndex(IReadOnlyList<LoadedFile> files, Dictionary<string, SampleEntry> samples, IReadOnlyList<LoadIssue> issues)
+    {
+        Files = files;
+        _samples = samples;
+        Issues = issues;
+        foreach (SampleEntry entry in samples.Values)
+        {
+            if (entry.Status == RecordStatus.Completed)
+            {
+                CompletedCount++;
+            }
+            else
+            {
+                FailedCount++;
+            }
+
+            ErrorCount += entry.FailedAttempts;
+            if (entry.CompletedAtTicks > LastRecordTicks)
+            {
+                LastRecordTicks = entry.CompletedAtTicks;
+            }
+        }
+    }
+
+    /// <summary>The files read, in the order given.</summary>
+    public IReadOnlyList<LoadedFile> Files { get; }
+
+    /// <summary>Bad lines and damaged tails, in file order.</summary>
+    public IReadOnlyList<LoadIssue> Issues { get; }
+
+    /// <summary>The latest record of each sample, by sample id.</summary>
+    public IReadOnlyDictionary<string, SampleEntry> Samples => _samples;
+
+    /// <summary>Samples whose latest record is completed.</summary>
+    public int CompletedCount { get; private set; }
+
+    /// <summary>Samples whose latest record is failed.</summary>
+    public int FailedCount { get; private set; }
+
+    /// <summary>Failed attempts recorded, over all samples and history.</summary>
+    public int ErrorCount { get; private set; }
+
+    /// <summary>Good records in all files, history included, counting those appended since loading.</summary>
+    public long RecordCount => Files.Sum(f => f.RecordCount) + _appended;
+
+    /// <summary>UTC ticks of the newest record's completion time, or 0 when there is none.</summary>
+    public long LastRecordTicks { get; private set; }
+
+    private long _appended;
+
+    /// <summary>
+    /// Takes in a record that the store has just appended to file <paramref name="fileIndex"/>, so the index
+    /// stays what a fresh load of the files would give.
+    /// </summary>
+    internal void Apply(CheckpointRecord record, int fileIndex, long offset, int length)
+    {
+        _samples.TryGetValue(record.SampleId, out SampleEntry old);
+        bool existed = _samples.ContainsKey(record.SampleId);
+        if (existed)
+        {
+            if (old.Status == RecordStatus.Completed)
+            {
+                CompletedCount--;
+            }
+            else
+            {
+                FailedCount--;
+            }
+        }
+
+        int failed = old.FailedAttempts + (record.Status == RecordStatus.Failed ? 1 : 0);
+        long ticks = record.CompletedAt.UtcTicks;
+        _samples[record.SampleId] = new SampleEntry(record.Status, record.Attempt, ticks, fileIndex, offset, length, failed);
+        if (record.Status == RecordStatus.Completed)
+        {
+            CompletedCount++;
+        }
+        else
+        {
+            FailedCount++;
+            ErrorCount++;
+        }
+
+        LastRecordTicks = Math.Max(LastRecordTicks, ticks);
+        _appended++;
+    }
+
+    /// <summary>True when the latest record of <paramref name="sampleId"/> is completed.</summary>
+    public bool IsCompleted(string sampleId) => _samples.TryGetValue(sampleId, out SampleEntry e) && e.Status == RecordStatus.Completed;
+
+    /// <summary>
+    /// Reads the latest record of every sample that <paramref name="filter"/> accepts, in file order, one at a
+    /// time, so that memory stays flat however large the outputs are.
+    /// </summary>
+    public IEnumerable<CheckpointRecord> ReadLatestRecords(Func<string, SampleEntry, bool>? filter = null)
+    {
+        var selected = new List<SampleEntry>();
+        foreach (KeyValuePair<string, SampleEntry> pair in _samples)
+        {
+            if (filter is null || filter(pair.Key, pair.Value))
+            {
+                selected.Add(pair.Value);
+            }
+        }
+
+        selected.Sort((a, b) => a.FileIndex != b.FileIndex ? a.FileIndex.CompareTo(b.FileIndex) : a.Offset.CompareTo(b.Offset));
+        FileStream? stream = null;
+        int streamFile = -1;
+        byte[] buffer = new byte[4096];
+        try
+        {
+            foreach (SampleEntry entry in selected)
+            {
+                if (entry.FileIndex != streamFile)
+                {
+                    stream?.Dispose();
+                    stream = new FileStream(Files[entry.FileIndex].Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+                    streamFile = entry.FileIndex;
+                }
+
+                if (buffer.Length < entry.Length)
+                {
+                    buffer = new byte[entry.Length];
+                }
+
+                stream!.Position = entry.Offset;
+                int done = 0;
+                while (done < entry.Length)
+                {
+                    int n = stream.Read(buffer, done, entry.Length - done);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    done += n;
+                }
+
+                CheckpointRecord? record = done == entry.Length ? DecodeChecked(buffer, done) : null;
+                if (record is not null)
+                {
+                    yield return record;
+                }
+            }
+        }
+        finally
+        {
+            stream?.Dispose();
+        }
+    }
+
+    // The file may have been cut or replaced since it was indexed; never return bytes that no longer check.
+    private static CheckpointRecord? DecodeChecked(byte[] buffer, int length)
+    {
+        var line = new ReadOnlySpan<byte>(buffer, 0, length);
+        return RecordCodec.HasValidChecksum(line) ? RecordCodec.Decode(line) : null;
+    }
+}

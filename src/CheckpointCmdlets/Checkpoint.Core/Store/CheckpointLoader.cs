@@ -1,0 +1,171 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace Checkpoint.Store;
+
+/// <summary>
+/// The one loader of JSONL checkpoint files. It never throws on file content: every line is checked against
+/// its checksum, bad lines are reported with their line numbers, and the damaged tail after the last good
+/// line is measured so that a writer can cut it off. Only a newer format version is refused.
+/// </summary>
+public static class CheckpointLoader
+{
+    private const int InitialBufferSize = 1 << 20;
+
+    /// <summary>Loads one file.</summary>
+    public static CheckpointIndex Load(string path) => Load(new[] { path });
+
+    /// <summary>
+    /// Loads several files of one run as one: the latest record of each sample wins (by completion time across
+    /// files, by position within a file). Missing files count as empty.
+    /// </summary>
+    public static CheckpointIndex Load(IReadOnlyList<string> paths)
+    {
+        var samples = new Dictionary<string, SampleEntry>(StringComparer.Ordinal);
+        var issues = new List<LoadIssue>();
+        var files = new List<LoadedFile>(paths.Count);
+        for (int i = 0; i < paths.Count; i++)
+        {
+            files.Add(LoadFile(paths[i], i, samples, issues));
+        }
+
+        return new CheckpointIndex(files, samples, issues);
+    }
+
+    private static LoadedFile LoadFile(string path, int fileIndex, Dictionary<string, SampleEntry> samples, List<LoadIssue> issues)
+    {
+        string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            return new LoadedFile(fullPath, 0, 0, 0, null);
+        }
+
+        using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        byte[] buffer = new byte[(int)Math.Min(InitialBufferSize, Math.Max(4096, stream.Length + 1))];
+        int filled = 0;
+        long bufferOffset = 0;
+        long lineNumber = 0;
+        long validLength = 0;
+        long recordCount = 0;
+        var pendingBad = new List<(long Line, long Offset, long Length, string Reason)>();
+
+        while (true)
+        {
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+            int lineStart = 0;
+            while (true)
+            {
+                int newline = new ReadOnlySpan<byte>(buffer, lineStart, filled - lineStart).IndexOf((byte)'\n');
+                if (newline < 0)
+                {
+                    break;
+                }
+
+                var line = new ReadOnlySpan<byte>(buffer, lineStart, newline);
+                long lineOffset = bufferOffset + lineStart;
+                lineNumber++;
+                if (TryAccept(line, out RecordSummary summary, out string? reason))
+                {
+                    if (summary.Version > CheckpointRecord.CurrentFormatVersion)
+                    {
+                        throw new CheckpointFormatException(fullPath, summary.Version) { Target = fullPath };
+                    }
+
+                    foreach (var bad in pendingBad)
+                    {
+                        issues.Add(new LoadIssue(LoadIssueKind.BadLine, fullPath, bad.Line, bad.Offset, bad.Length, bad.Reason));
+                    }
+
+                    pendingBad.Clear();
+                    Merge(samples, summary, fileIndex, lineOffset, newline);
+                    recordCount++;
+                    validLength = lineOffset + newline + 1;
+                }
+                else
+                {
+                    pendingBad.Add((lineNumber, lineOffset, newline + 1, reason!));
+                }
+
+                lineStart += newline + 1;
+            }
+
+            // Keep the unfinished line; grow the buffer when one line fills it.
+            int rest = filled - lineStart;
+            if (lineStart == 0 && rest == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+            else if (rest > 0)
+            {
+                Buffer.BlockCopy(buffer, lineStart, buffer, 0, rest);
+            }
+
+            bufferOffset += lineStart;
+            filled = rest;
+        }
+
+        long fileLength = bufferOffset + filled;
+        LoadIssue? tail = null;
+        if (fileLength > validLength)
+        {
+            string reason = pendingBad.Count > 0
+                ? pendingBad[0].Reason + (filled > 0 ? ", and the file does not end with a newline" : string.Empty)
+                : "the last line has no newline (torn write)";
+            long firstLine = pendingBad.Count > 0 ? pendingBad[0].Line : lineNumber + 1;
+            tail = new LoadIssue(LoadIssueKind.DamagedTail, fullPath, firstLine, validLength, fileLength - validLength, reason);
+            issues.Add(tail);
+        }
+
+        return new LoadedFile(fullPath, fileLength, validLength, recordCount, tail);
+    }
+
+    private static bool TryAccept(ReadOnlySpan<byte> line, out RecordSummary summary, out string? reason)
+    {
+        summary = default;
+        if (line.Length == 0)
+        {
+            reason = "empty line";
+            return false;
+        }
+
+        if (line.IndexOf((byte)0) >= 0)
+        {
+            reason = "NUL bytes";
+            return false;
+        }
+
+        if (!RecordCodec.HasValidChecksum(line))
+        {
+            reason = "checksum mismatch or no checksum";
+            return false;
+        }
+
+        return RecordCodec.TryReadSummary(line, out summary, out reason);
+    }
+
+    private static void Merge(Dictionary<string, SampleEntry> samples, RecordSummary summary, int fileIndex, long offset, int length)
+    {
+        int failed = summary.Status == RecordStatus.Failed ? 1 : 0;
+        if (samples.TryGetValue(summary.SampleId, out SampleEntry existing))
+        {
+            failed += existing.FailedAttempts;
+            bool newer = existing.FileIndex == fileIndex
+                || summary.CompletedAtTicks > existing.CompletedAtTicks
+                || (summary.CompletedAtTicks == existing.CompletedAtTicks && summary.Status == RecordStatus.Completed);
+            if (!newer)
+            {
+                samples[summary.SampleId] = new SampleEntry(existing.Status, existing.Attempt, existing.CompletedAtTicks, existing.FileIndex, existing.Offset, existing.Length, failed);
+                return;
+            }
+        }
+
+        samples[summary.SampleId] = new SampleEntry(summary.Status, summary.Attempt, summary.CompletedAtTicks, fileIndex, offset, length, failed);
+    }
+}

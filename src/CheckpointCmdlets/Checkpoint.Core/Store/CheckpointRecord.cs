@@ -1,0 +1,40 @@
+using System;
+
+namespace Checkpoint.Store;
+
+/// <summary>
+/// One line of a run's JSONL file: one attempt at one sample. The latest record of a sample wins; older
+/// records stay in the file as history.
+/// </summary>
+public sealed class CheckpointRecord
+{
+    /// <summary>The format version this library writes and the highest it reads.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    /// <summary>The sample's id, unique within its dataset.</summary>
+    public string SampleId { get; init; } = string.Empty;
+
+    /// <summary>Whether the attempt completed or failed.</summary>
+    public RecordStatus Status { get; init; }
+
+    /// <summary>The attempt number, from 1.</summary>
+    public int Attempt { get; init; } = 1;
+
+    /// <summary>When the attempt started (UTC).</summary>
+    public DateTimeOffset StartedAt { get; init; }
+
+    /// <summary>When the attempt ended (UTC).</summary>
+    public DateTimeOffset CompletedAt { get; init; }
+
+    /// <summary>How long the attempt took, in milliseconds.</summary>
+    public double DurationMs { get; init; }
+
+    /// <summary>The shard that wrote the record, as <c>k/n</c>, or null for an unsharded run.</summary>
+    public string? Shard { get; init; }
+
+    /// <summary>The error of a failed attempt; null for a completed one.</summary>
+    public RecordError? Error { get; init; }
+
+    /// <summary>The sample's result as JSON text (any depth); null stores JSON null.</summary>
+    public string? OutputJson { get; init; }
+}

@@ -1,0 +1,284 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using Checkpoint.IO;
+
+namespace Checkpoint.Store;
+
+/// <summary>
+/// A run (or shard) open for writing: it holds the run's lock, has loaded and repaired the JSONL, and owns
+/// the single writer, the errors log and the state file. Records reach the file through
+/// <see cref="Append"/>; every <see cref="CheckpointEvery"/> records, and at <see cref="Close"/>, the files
+/// are fsynced and the state is rewritten atomically.
+/// </summary>
+public sealed class CheckpointStore : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly RunLock _lock;
+    private readonly CheckpointWriter _writer;
+    private readonly ErrorLog _errorLog;
+    private readonly List<string> _warnings;
+    private int _sinceCheckpoint;
+    private bool _closed;
+
+    private CheckpointStore(RunFiles files, int checkpointEvery, RunLock runLock, CheckpointIndex index, CheckpointWriter writer, StateReadResult stateRead, RunState state, List<string> warnings)
+    {
+        Files = files;
+        CheckpointEvery = checkpointEvery;
+        _lock = runLock;
+        Index = index;
+        _writer = writer;
+        _errorLog = new ErrorLog(files.ErrorLogPath);
+        StateRead = stateRead;
+        State = state;
+        _warnings = warnings;
+    }
+
+    /// <summary>The run's files.</summary>
+    public RunFiles Files { get; }
+
+    /// <summary>Records between two checkpoints (fsync and state write).</summary>
+    public int CheckpointEvery { get; }
+
+    /// <summary>What the run's JSONL says, kept up to date as records are appended.</summary>
+    public CheckpointIndex Index { get; }
+
+    /// <summary>What was found in the state file when the store opened.</summary>
+    public StateReadResult StateRead { get; }
+
+    /// <summary>The run's state; its counters follow <see cref="Index"/> at every checkpoint.</summary>
+    public RunState State { get; }
+
+    /// <summary>What opening found and repaired: damaged tails cut off, bad lines skipped, state rebuilt.</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    /// <summary>
+    /// Opens the run for writing: takes its lock (or throws <see cref="RunLockedException"/>), loads the JSONL,
+    /// moves a damaged tail into a sidecar file and cuts it off, and reads or rebuilds the state.
+    /// </summary>
+    public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10)
+    {
+        if (checkpointEvery < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(checkpointEvery), "CheckpointEvery must be at least 1.");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(files.Directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(ErrorIds.OutputDirectoryUnwritable, $"The output directory '{files.Directory}' cannot be created: {e.Message}. Choose another -OutputDirectory or fix its permissions.", e) { Target = files.Directory };
+        }
+
+        RunLock runLock = AcquireLock(files);
+        CheckpointWriter? writer = null;
+        try
+        {
+            var warnings = new List<string>();
+            CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+            LoadedFile loaded = index.Files[0];
+            foreach (LoadIssue issue in index.Issues)
+            {
+                if (issue.Kind == LoadIssueKind.BadLine)
+                {
+                    warnings.Add(issue.ToString());
+                }
+            }
+
+            if (loaded.DamagedTail is LoadIssue tail)
+            {
+                string sidecar = SaveTail(files.ResultsPath, tail);
+                warnings.Add($"{tail} Cut {tail.Length} byte(s) off the end; they are kept in '{sidecar}'.");
+            }
+
+            writer = new CheckpointWriter(files.ResultsPath, loaded.ValidLength);
+            if (loaded.DamagedTail is not null)
+            {
+                writer.Sync();
+                NativeFile.FsyncDirectory(files.Directory);
+            }
+
+            StateReadResult read = StateFile.Read(files.StatePath);
+            RunState state = read.State ?? new RunState { RunId = files.RunId, Shard = files.Shard?.ToString(), StartedAt = DateTimeOffset.UtcNow };
+            if (read.Status == StateReadStatus.Damaged || (read.Status == StateReadStatus.Missing && index.RecordCount > 0))
+            {
+                warnings.Add($"The state file '{files.StatePath}' was {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")} ({read.Problem}); it is rebuilt from '{files.ResultsPath}', which holds every result.");
+            }
+            else if (read.Status == StateReadStatus.ChangedOutside)
+            {
+                warnings.Add($"The state file '{files.StatePath}' was changed outside the module ({read.Problem}).");
+            }
+
+            state.RunId = files.RunId;
+            state.ModuleVersion = ThisAssembly.Version;
+            state.FormatVersion = RunState.CurrentFormatVersion;
+            return new CheckpointStore(files, checkpointEvery, runLock, index, writer, read, state, warnings);
+        }
+        catch
+        {
+            writer?.Dispose();
+            runLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends one record with one write, then records it in the index and, for a failure, in the errors log.
+    /// Returns true when this append completed a checkpoint (fsync and state write). Thread-safe.
+    /// </summary>
+    public bool Append(CheckpointRecord record, string? errorContext = null)
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            (long offset, int length) = _writer.Append(record);
+            Index.Apply(record, 0, offset, length);
+            if (record.Error is not null)
+            {
+                WriteErrorLog(() => _errorLog.Append(record, errorContext));
+            }
+
+            if (++_sinceCheckpoint < CheckpointEvery)
+            {
+                return false;
+            }
+
+            CheckpointLocked();
+            return true;
+        }
+    }
+
+    /// <summary>Fsyncs the results and the errors log, then rewrites the state with the current counters.</summary>
+    public void Checkpoint()
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            CheckpointLocked();
+        }
+    }
+
+    /// <summary>Takes a last checkpoint with <paramref name="status"/>, then releases the files and the lock.</summary>
+    public void Close(RunStatus status)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            try
+            {
+                State.Status = status;
+                CheckpointLocked();
+            }
+            finally
+            {
+                Release();
+            }
+        }
+    }
+
+    /// <summary>Releases the files and the lock without changing the status. Prefer <see cref="Close"/>.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            Release();
+        }
+    }
+
+    private static RunLock AcquireLock(RunFiles files)
+    {
+        try
+        {
+            return RunLock.Acquire(files.LockPath, files.LockInfoPath);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new CheckpointException(ErrorIds.OutputDirectoryUnwritable, $"The output directory '{files.Directory}' cannot be written: {e.Message}. Choose another -OutputDirectory or fix its permissions.", e) { Target = files.Directory };
+        }
+    }
+
+    private static string SaveTail(string resultsPath, LoadIssue tail)
+    {
+        byte[] bytes = new byte[tail.Length];
+        using (var stream = new FileStream(resultsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            stream.Seek(tail.Offset, SeekOrigin.Begin);
+            int done = 0;
+            while (done < bytes.Length)
+            {
+                int n = stream.Read(bytes, done, bytes.Length - done);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                done += n;
+            }
+        }
+
+        string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
+        string sidecar = resultsPath + ".damaged-" + stamp + "-at-" + tail.Offset.ToString(CultureInfo.InvariantCulture);
+        AtomicFile.Write(sidecar, bytes);
+        return sidecar;
+    }
+
+    private void CheckpointLocked()
+    {
+        _writer.Sync();
+        WriteErrorLog(_errorLog.Sync);
+        State.CompletedSamples = Index.CompletedCount;
+        State.FailedSamples = Index.FailedCount;
+        State.ErrorCount = Index.ErrorCount;
+        State.LastCheckpoint = DateTimeOffset.UtcNow;
+        try
+        {
+            StateFile.Write(Files.StatePath, State);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing the state file '{Files.StatePath}' failed: {e.Message}. Every result is safe in '{Files.ResultsPath}'; fix the cause and resume.", e) { Target = Files.StatePath };
+        }
+
+        _sinceCheckpoint = 0;
+    }
+
+    private void WriteErrorLog(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing the errors log '{Files.ErrorLogPath}' failed: {e.Message}. Every result is safe in '{Files.ResultsPath}'; fix the cause and resume.", e) { Target = Files.ErrorLogPath };
+        }
+    }
+
+    private void Release()
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _closed = true;
+        _errorLog.Dispose();
+        _writer.Dispose();
+        _lock.Dispose();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new ObjectDisposedException(nameof(CheckpointStore));
+        }
+    }
+}

@@ -1,0 +1,164 @@
+using System;
+using System.IO;
+using System.Text.Json;
+using Checkpoint.IO;
+
+namespace Checkpoint.Store;
+
+/// <summary>
+/// The single writer of one JSONL file. Each record is encoded whole and handed to the operating system with
+/// one unbuffered write before <see cref="Append"/> returns, so a killed process loses only what had not yet
+/// been appended. The file is opened at its end with an explicit seek rather than <see cref="FileMode.Append"/>
+/// (which .NET does not implement as O_APPEND), and fsynced through <see cref="NativeFile.Fsync"/>, not
+/// FileStream.Flush(true). Once a write or fsync fails, the writer refuses every further call: a failed fsync
+/// cannot be retried safely.
+/// </summary>
+public sealed class CheckpointWriter : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly FileStream _stream;
+    private readonly GrowableBuffer _buffer = new();
+    private Utf8JsonWriter? _json;
+    private long _length;
+    private long _unsynced;
+    private Exception? _failure;
+    private bool _disposed;
+
+    /// <summary>Opens <paramref name="path"/> for appending after its first <paramref name="validLength"/> bytes.</summary>
+    internal CheckpointWriter(string path, long validLength)
+    {
+        Path = path;
+        _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        if (_stream.Length != validLength)
+        {
+            _stream.SetLength(validLength);
+        }
+
+        _stream.Seek(validLength, SeekOrigin.Begin);
+        _length = validLength;
+    }
+
+    /// <summary>The file written.</summary>
+    public string Path { get; }
+
+    /// <summary>The file's length after the last whole record.</summary>
+    public long Length
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _length;
+            }
+        }
+    }
+
+    /// <summary>Records appended since the last fsync.</summary>
+    public long UnsyncedRecords
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unsynced;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="record"/> and writes it with one write call. Thread-safe: concurrent callers
+    /// are serialized, so lines never interleave. Returns the record's offset and length (newline excluded).
+    /// </summary>
+    public (long Offset, int Length) Append(CheckpointRecord record)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            RecordCodec.Encode(record, _buffer, ref _json);
+            long offset = _length;
+            try
+            {
+                _stream.Write(_buffer.Array, 0, _buffer.Count);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _failure = e;
+                TryCutBackTo(offset);
+                throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing a record to '{Path}' failed: {e.Message}. The file keeps only whole records; free the disk or fix the cause, then resume the run.", e) { Target = Path };
+            }
+
+            _length += _buffer.Count;
+            _unsynced++;
+            return (offset, _buffer.Count - 1);
+        }
+    }
+
+    /// <summary>Forces every appended record to the storage device.</summary>
+    public void Sync()
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            try
+            {
+                NativeFile.Fsync(_stream.SafeFileHandle, Path);
+            }
+            catch (IOException e)
+            {
+                _failure = e;
+                throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"fsync of '{Path}' failed: {e.Message}. The run stops: after a failed fsync the system may have lost written data. Fix the cause and resume.", e) { Target = Path };
+            }
+
+            _unsynced = 0;
+        }
+    }
+
+    /// <summary>Closes the file without a final fsync (the store syncs before it closes).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _json?.Dispose();
+            try
+            {
+                _stream.Dispose();
+            }
+            catch (IOException)
+            {
+                // The data that matters was already written and synced, or the failure was already reported.
+            }
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(CheckpointWriter));
+        }
+
+        if (_failure is not null)
+        {
+            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"The writer of '{Path}' stopped after an earlier failure: {_failure.Message}", _failure) { Target = Path };
+        }
+    }
+
+    private void TryCutBackTo(long length)
+    {
+        try
+        {
+            _stream.SetLength(length);
+            _stream.Seek(length, SeekOrigin.Begin);
+        }
+        catch (IOException)
+        {
+            // The loader cuts a partial record off at the next open; nothing more can be done here.
+        }
+    }
+}

@@ -1,0 +1,27 @@
+namespace Checkpoint.Store;
+
+/// <summary>What the loader keeps of a record without parsing its output: enough for stats and resume.</summary>
+internal readonly struct RecordSummary
+{
+    public RecordSummary(int version, string sampleId, RecordStatus status, int attempt, long completedAtTicks, string? shard)
+    {
+        Version = version;
+        SampleId = sampleId;
+        Status = status;
+        Attempt = attempt;
+        CompletedAtTicks = completedAtTicks;
+        Shard = shard;
+    }
+
+    public int Version { get; }
+
+    public string SampleId { get; }
+
+    public RecordStatus Status { get; }
+
+    public int Attempt { get; }
+
+    public long CompletedAtTicks { get; }
+
+    public string? Shard { get; }
+}

@@ -1,0 +1,37 @@
+namespace Checkpoint.Store;
+
+/// <summary>Where the latest record of one sample is, and what it says.</summary>
+public readonly struct SampleEntry
+{
+    internal SampleEntry(RecordStatus status, int attempt, long completedAtTicks, int fileIndex, long offset, int length, int failedAttempts)
+    {
+        Status = status;
+        Attempt = attempt;
+        CompletedAtTicks = completedAtTicks;
+        FileIndex = fileIndex;
+        Offset = offset;
+        Length = length;
+        FailedAttempts = failedAttempts;
+    }
+
+    /// <summary>The status of the latest record.</summary>
+    public RecordStatus Status { get; }
+
+    /// <summary>The attempt number of the latest record.</summary>
+    public int Attempt { get; }
+
+    /// <summary>When the latest record's attempt ended, in UTC ticks.</summary>
+    public long CompletedAtTicks { get; }
+
+    /// <summary>Which of the index's files holds the latest record.</summary>
+    public int FileIndex { get; }
+
+    /// <summary>Byte offset of the latest record in its file.</summary>
+    public long Offset { get; }
+
+    /// <summary>Length of the latest record in bytes, without its newline.</summary>
+    public int Length { get; }
+
+    /// <summary>How many failed attempts the files hold for this sample.</summary>
+    public int FailedAttempts { get; }
+}

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Checkpoint.Store;
+using Xunit;
+
+namespace Checkpoint.Tests;
+
+/// <summary>
+/// A real writer in a child process (this test assembly run as a program, see Program.cs), killed with
+/// SIGKILL while it appends, again and again; after every kill the file is reloaded and its bytes checked.
+/// </summary>
+public sealed class CrashTests
+{
+    private const string RunId = "20261128_crash_model_0123abcd";
+
+    [Fact]
+    public void KillingTheWriterAtRandomMomentsLosesNothingThatWasAppended()
+    {
+        using var dir = new TestDirectory();
+        var files = new RunFiles(dir.Path, RunId);
+        var random = new Random(20261128);
+        var acknowledged = new HashSet<string>(StringComparer.Ordinal);
+        const int Kills = 25;
+        for (int round = 0; round < Kills; round++)
+        {
+            using Process child = StartWriter(dir.Path, 1_000_000);
+            string? ready = child.StandardOutput.ReadLine();
+            Assert.StartsWith("ready", ready, StringComparison.Ordinal);
+
+            // While the child holds the run, nobody else may open it.
+            Assert.Throws<RunLockedException>(() => CheckpointStore.Open(files));
+
+            var printed = new List<string>();
+            var reader = new Thread(() =>
+            {
+                string? line;
+                while ((line = child.StandardOutput.ReadLine()) is not null)
+                {
+                    lock (printed)
+                    {
+                        printed.Add(line);
+                    }
+                }
+            });
+            reader.Start();
+            Thread.Sleep(random.Next(20, 250));
+            child.Kill();
+            child.WaitForExit();
+            reader.Join();
+            lock (printed)
+            {
+                acknowledged.UnionWith(printed);
+            }
+
+            CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+            Assert.DoesNotContain(index.Issues, i => i.Kind == LoadIssueKind.BadLine);
+            foreach (string id in acknowledged)
+            {
+                Assert.True(index.IsCompleted(id), $"round {round}: sample {id} was acknowledged as written but is not in the file");
+            }
+
+            AssertEveryLineWholeAndNoSampleTwice(files.ResultsPath, index);
+        }
+
+        Assert.True(acknowledged.Count > Kills, $"the children wrote only {acknowledged.Count} records in {Kills} rounds");
+
+        // The lock of a killed process never blocks: the run opens at once.
+        using CheckpointStore store = CheckpointStore.Open(files);
+        Assert.Equal(CheckpointLoader.Load(files.ResultsPath).CompletedCount, store.Index.CompletedCount);
+    }
+
+    private static void AssertEveryLineWholeAndNoSampleTwice(string path, CheckpointIndex index)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        long valid = index.Files[0].ValidLength;
+        string text = System.Text.Encoding.UTF8.GetString(bytes, 0, (int)valid);
+        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(index.RecordCount, lines.Length);
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string line in lines)
+        {
+            Assert.True(RecordCodec.HasValidChecksum(System.Text.Encoding.UTF8.GetBytes(line)), "a line in the good part of the file fails its checksum");
+            string id = RecordCodec.Decode(System.Text.Encoding.UTF8.GetBytes(line)).SampleId;
+            Assert.True(ids.Add(id), $"sample {id} has two completed records");
+        }
+
+        // Whatever follows the last whole record is a torn write of at most one record.
+        Assert.True(bytes.Length - valid < 400, $"{bytes.Length - valid} bytes follow the last whole record");
+    }
+
+    private static Process StartWriter(string directory, int count)
+    {
+        string assembly = typeof(CrashTests).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { "exec", assembly, "crash-writer", directory, RunId, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("The writer did not start.");
+    }
+}
