@@ -404,6 +404,33 @@ public sealed class StoreTests
         Assert.Equal(RunId, state.State.RunId);
     }
 
+    [Theory]
+    [InlineData("plain-id")]
+    [InlineData("with \"quotes\" and \\ backslash")]
+    [InlineData("ünïcödé-数学-🙂")]
+    [InlineData("tab\tnewline\n")]
+    public void SampleIdsOfAnyTextRoundTripThroughTheFastAndTheJsonReaders(string id)
+    {
+        using var dir = new TestDirectory();
+        var files = new RunFiles(dir.Path, RunId);
+        using (CheckpointStore store = CheckpointStore.Open(files))
+        {
+            store.Append(Records.Completed(id));
+            store.Append(Records.Failed(id + "-f"));
+            store.Close(RunStatus.Incomplete);
+        }
+
+        CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+        Assert.Empty(index.Issues);
+        Assert.True(index.IsCompleted(id));
+        Assert.Equal(RecordStatus.Failed, index.Samples[id + "-f"].Status);
+        Assert.Equal(new[] { id, id + "-f" }, index.ReadLatestRecords().Select(r => r.SampleId).ToArray());
+        byte[] line = File.ReadAllBytes(files.ResultsPath).AsSpan(0, index.Samples[id].Length).ToArray();
+        Assert.True(RecordCodec.TryReadSummary(line, out RecordSummary summary, out _));
+        Assert.Equal(id, summary.SampleId);
+        Assert.Equal(Records.Completed(id).CompletedAt.UtcTicks, summary.CompletedAtTicks);
+    }
+
     [Fact]
     public void TheCoreLibraryNeverReferencesPowerShell()
     {

@@ -130,6 +130,75 @@ internal static class RecordCodec
     /// </summary>
     public static bool TryReadSummary(ReadOnlySpan<byte> line, out RecordSummary summary, out string? problem)
     {
+        problem = null;
+        return TryReadSummaryFast(line, out summary) || TryReadSummaryJson(line, out summary, out problem);
+    }
+
+    /// <summary>
+    /// Reads the summary positionally from the exact layout <see cref="Encode"/> writes, which is what nearly
+    /// every line is; returns false (and the caller falls back to the JSON reader) at the first difference.
+    /// </summary>
+    internal static bool TryReadSummaryFast(ReadOnlySpan<byte> line, out RecordSummary summary)
+    {
+        summary = default;
+        int pos = 0;
+        if (!Expect(line, ref pos, "{\"v\":"u8) || !ReadInt(line, ref pos, out int version)
+            || !Expect(line, ref pos, ",\"sample_id\":\""u8) || !ReadPlainString(line, ref pos, out ReadOnlySpan<byte> id)
+            || !Expect(line, ref pos, ",\"status\":\""u8))
+        {
+            return false;
+        }
+
+        RecordStatus status;
+        if (Expect(line, ref pos, "completed\""u8))
+        {
+            status = RecordStatus.Completed;
+        }
+        else if (Expect(line, ref pos, "failed\""u8))
+        {
+            status = RecordStatus.Failed;
+        }
+        else
+        {
+            return false;
+        }
+
+        if (!Expect(line, ref pos, ",\"attempt\":"u8) || !ReadInt(line, ref pos, out int attempt)
+            || !Expect(line, ref pos, ",\"started_at\":\""u8) || !ReadPlainString(line, ref pos, out _)
+            || !Expect(line, ref pos, ",\"completed_at\":\""u8) || !ReadPlainString(line, ref pos, out ReadOnlySpan<byte> completed)
+            || !TryParseUtc(completed, out long ticks)
+            || !Expect(line, ref pos, ",\"duration_ms\":"u8))
+        {
+            return false;
+        }
+
+        while (pos < line.Length && line[pos] != (byte)',')
+        {
+            pos++;
+        }
+
+        string? shard = null;
+        if (Expect(line, ref pos, ",\"shard\":\""u8))
+        {
+            if (!ReadPlainString(line, ref pos, out ReadOnlySpan<byte> shardBytes))
+            {
+                return false;
+            }
+
+            shard = Utf8(shardBytes);
+        }
+
+        if (!Expect(line, ref pos, ",\"error\":"u8) || id.Length == 0)
+        {
+            return false;
+        }
+
+        summary = new RecordSummary(version, Utf8(id), status, attempt, ticks, shard);
+        return true;
+    }
+
+    private static bool TryReadSummaryJson(ReadOnlySpan<byte> line, out RecordSummary summary, out string? problem)
+    {
         summary = default;
         problem = null;
         int version = 0;
@@ -250,6 +319,110 @@ internal static class RecordCodec
             Error = error,
             OutputJson = output,
         };
+    }
+
+    private static bool Expect(ReadOnlySpan<byte> line, ref int pos, ReadOnlySpan<byte> literal)
+    {
+        if (line.Length - pos < literal.Length || !line.Slice(pos, literal.Length).SequenceEqual(literal))
+        {
+            return false;
+        }
+
+        pos += literal.Length;
+        return true;
+    }
+
+    private static bool ReadInt(ReadOnlySpan<byte> line, ref int pos, out int value)
+    {
+        value = 0;
+        int start = pos;
+        while (pos < line.Length && line[pos] >= (byte)'0' && line[pos] <= (byte)'9' && pos - start < 9)
+        {
+            value = (value * 10) + (line[pos] - '0');
+            pos++;
+        }
+
+        return pos > start;
+    }
+
+    // A string without escapes, up to its closing quote (consumed). An escape means the slow path.
+    private static bool ReadPlainString(ReadOnlySpan<byte> line, ref int pos, out ReadOnlySpan<byte> value)
+    {
+        int length = line.Slice(pos).IndexOfAny((byte)'"', (byte)'\\');
+        value = default;
+        if (length < 0 || line[pos + length] != (byte)'"')
+        {
+            return false;
+        }
+
+        value = line.Slice(pos, length);
+        pos += length + 1;
+        return true;
+    }
+
+    // The exact form Utf8JsonWriter gives a UTC DateTime: yyyy-MM-ddTHH:mm:ss[.f{1,7}]Z.
+    private static bool TryParseUtc(ReadOnlySpan<byte> text, out long ticks)
+    {
+        ticks = 0;
+        if (text.Length < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' || text[16] != ':' || text[text.Length - 1] != 'Z')
+        {
+            return false;
+        }
+
+        if (!Digits(text, 0, 4, out int year) || !Digits(text, 5, 2, out int month) || !Digits(text, 8, 2, out int day)
+            || !Digits(text, 11, 2, out int hour) || !Digits(text, 14, 2, out int minute) || !Digits(text, 17, 2, out int second))
+        {
+            return false;
+        }
+
+        long fraction = 0;
+        int fractionDigits = text.Length - 21;
+        if (text.Length > 20)
+        {
+            if (text[19] != '.' || fractionDigits < 1 || fractionDigits > 7 || !Digits(text, 20, fractionDigits, out int f))
+            {
+                return false;
+            }
+
+            fraction = f;
+            for (int i = fractionDigits; i < 7; i++)
+            {
+                fraction *= 10;
+            }
+        }
+
+        if (month < 1 || month > 12 || day < 1 || day > DateTime.DaysInMonth(year < 1 ? 1 : year, month) || hour > 23 || minute > 59 || second > 59 || year < 1)
+        {
+            return false;
+        }
+
+        ticks = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).Ticks + fraction;
+        return true;
+    }
+
+    private static bool Digits(ReadOnlySpan<byte> text, int start, int count, out int value)
+    {
+        value = 0;
+        for (int i = start; i < start + count; i++)
+        {
+            int d = text[i] - '0';
+            if (d < 0 || d > 9)
+            {
+                return false;
+            }
+
+            value = (value * 10) + d;
+        }
+
+        return true;
+    }
+
+    private static unsafe string Utf8(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* p = bytes)
+        {
+            return Encoding.UTF8.GetString(p, bytes.Length);
+        }
     }
 
     private static bool TryParseHex(ReadOnlySpan<byte> hex, out uint value)
