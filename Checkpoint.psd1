@@ -10,9 +10,15 @@
     PowerShellVersion    = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     RequiredAssemblies   = @('Checkpoint.Core.dll')
-    FormatsToProcess     = @()
+    FormatsToProcess     = @('Checkpoint.Format.ps1xml')
     FunctionsToExport    = @()
-    CmdletsToExport      = @()
+    CmdletsToExport      = @(
+        'Start-CheckpointRun'
+        'Resume-CheckpointRun'
+        'Get-CheckpointStats'
+        'Get-CheckpointResult'
+        'Remove-Checkpoint'
+    )
     VariablesToExport    = @()
     AliasesToExport      = @()
     PrivateData          = @{

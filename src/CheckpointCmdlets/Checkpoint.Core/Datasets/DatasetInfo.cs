@@ -3,10 +3,11 @@ namespace Checkpoint.Datasets;
 /// <summary>What a full pass over a dataset found: it is valid, this many rows, this fingerprint.</summary>
 public sealed class DatasetInfo
 {
-    internal DatasetInfo(string path, int rowCount, DatasetFingerprint fingerprint, bool derivedIds)
+    internal DatasetInfo(string path, int rowCount, int includedCount, DatasetFingerprint fingerprint, bool derivedIds)
     {
         Path = path;
         RowCount = rowCount;
+        IncludedCount = includedCount;
         Fingerprint = fingerprint;
         DerivedIds = derivedIds;
     }
@@ -16,6 +17,9 @@ public sealed class DatasetInfo
 
     /// <summary>The number of rows.</summary>
     public int RowCount { get; }
+
+    /// <summary>The number of rows the scan's filter accepted (all rows without a filter).</summary>
+    public int IncludedCount { get; }
 
     /// <summary>Size, hash and row count.</summary>
     public DatasetFingerprint Fingerprint { get; }

@@ -29,8 +29,15 @@ public static class DatasetReader
     /// for, and no id repeats. Returns its size and fingerprint. Throws <see cref="DatasetException"/> with a
     /// stable error id otherwise. Memory grows with the number of ids only.
     /// </summary>
-    public static DatasetInfo Scan(string path, string? idColumn = null)
+    public static DatasetInfo Scan(string path, string? idColumn = null) => Scan(path, idColumn, null);
+
+    /// <summary>
+    /// As <see cref="Scan(string, string?)"/>, and counts the samples that <paramref name="include"/> accepts
+    /// (the samples of one shard) in <see cref="DatasetInfo.IncludedCount"/>.
+    /// </summary>
+    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include)
     {
+        int included = 0;
         string fullPath = CheckPath(path);
         var firstRow = new Dictionary<string, long>(StringComparer.Ordinal);
         bool derived = false;
@@ -53,6 +60,10 @@ public static class DatasetReader
                 }
 
                 firstRow.Add(sample.Id, sample.RowNumber);
+                if (include is null || include(sample.Id))
+                {
+                    included++;
+                }
             }
 
             // The parsers may stop before the end (trailing blank lines): the fingerprint covers every byte.
@@ -65,10 +76,10 @@ public static class DatasetReader
         }
 
         string sha = string.Concat(digest.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        return new DatasetInfo(fullPath, firstRow.Count, new DatasetFingerprint(size, sha, firstRow.Count), derived);
+        return new DatasetInfo(fullPath, firstRow.Count, included, new DatasetFingerprint(size, sha, firstRow.Count), derived);
     }
 
-    /// <summary>Streams the samples of <paramref name="path"/>. Call <see cref="Scan"/> first to validate it.</summary>
+    /// <summary>Streams the samples of <paramref name="path"/>. Call Scan first to validate it.</summary>
     public static IEnumerable<Sample> Read(string path, string? idColumn = null)
     {
         string fullPath = CheckPath(path);
@@ -220,7 +231,7 @@ public static class DatasetReader
     private static object? ToFieldValue(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.TryGetInt64(out long l) ? l : value.GetDouble(),
+        JsonValueKind.Number => value.TryGetInt64(out long l) ? (object)l : value.GetDouble(),
         JsonValueKind.True => true,
         JsonValueKind.False => false,
         JsonValueKind.Null => null,

@@ -127,7 +127,7 @@ public static class PlainJson
             case JsonValueKind.String:
                 return element.GetString();
             case JsonValueKind.Number:
-                return element.TryGetInt64(out long l) ? l : element.GetDouble();
+                return element.TryGetInt64(out long l) ? (object)l : element.GetDouble();
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:

@@ -88,6 +88,48 @@ public sealed class RunFiles
             .ToList();
     }
 
+    /// <summary>
+    /// The parts of <paramref name="runId"/> that have a results or state file in <paramref name="directory"/>:
+    /// the unsharded files and each shard's, unsharded first, then by shard count and index.
+    /// </summary>
+    public static IReadOnlyList<RunFiles> DiscoverParts(string directory, string runId)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return Array.Empty<RunFiles>();
+        }
+
+        var shards = new List<ShardSpec?>();
+        foreach (string path in System.IO.Directory.EnumerateFiles(directory, runId + "*"))
+        {
+            Match match = s_runFile.Match(System.IO.Path.GetFileName(path));
+            if (!match.Success || match.Groups["run"].Value != runId)
+            {
+                continue;
+            }
+
+            ShardSpec? shard = null;
+            if (match.Groups["shard"].Success)
+            {
+                string[] parts = match.Groups["shard"].Value.Split('-');
+                if (!ShardSpec.TryParse(parts[1] + "/" + parts[3], out shard, out _))
+                {
+                    continue;
+                }
+            }
+
+            if (!shards.Contains(shard))
+            {
+                shards.Add(shard);
+            }
+        }
+
+        return shards
+            .OrderBy(s => s is null ? 0 : 1).ThenBy(s => s?.Count ?? 0).ThenBy(s => s?.Index ?? 0)
+            .Select(s => new RunFiles(directory, runId, s))
+            .ToList();
+    }
+
     /// <summary>Every file that belongs to this run or shard: results, state, errors log, lock, lock info, sidecars, temp files.</summary>
     public IReadOnlyList<string> ExistingFiles()
     {

@@ -1,0 +1,80 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using Checkpoint.Commands.Internal;
+using Checkpoint.Runs;
+using Checkpoint.Store;
+
+namespace Checkpoint.Commands;
+
+/// <summary>Which results Get-CheckpointResult returns.</summary>
+public enum ResultStatusFilter
+{
+    /// <summary>Every sample's latest record.</summary>
+    All,
+
+    /// <summary>Samples whose latest record is completed.</summary>
+    Completed,
+
+    /// <summary>Samples whose latest record is failed.</summary>
+    Failed,
+}
+
+/// <summary>
+/// Get-CheckpointResult: the latest record of each sample, with its output rebuilt as objects, for analysis
+/// and reruns. Across the shards of a run, the latest record of a sample wins.
+/// </summary>
+[Cmdlet(VerbsCommon.Get, "CheckpointResult", DefaultParameterSetName = RunIdSet)]
+[OutputType(typeof(SampleResult))]
+public sealed class GetCheckpointResultCommand : PSCmdlet
+{
+    private const string RunIdSet = "RunId";
+    private const string PathSet = "Path";
+
+    /// <summary>The runs (wildcards allowed).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
+    [ArgumentCompleter(typeof(RunIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] RunId { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>A run's .jsonl file.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    /// <summary>Where the runs live.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
+    [ValidateNotNullOrEmpty]
+    public string OutputDirectory { get; set; } = CommandPaths.DefaultOutputDirectory;
+
+    /// <summary>Completed, Failed or All (the default).</summary>
+    [Parameter]
+    public ResultStatusFilter Status { get; set; } = ResultStatusFilter.All;
+
+    /// <summary>Only these samples.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? SampleId { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        var sets = ParameterSetName == PathSet
+            ? (RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : System.Array.Empty<RunSet>())
+            : RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId);
+        RecordStatus? status = Status switch
+        {
+            ResultStatusFilter.Completed => RecordStatus.Completed,
+            ResultStatusFilter.Failed => RecordStatus.Failed,
+            _ => null,
+        };
+        ISet<string>? ids = SampleId is null ? null : new HashSet<string>(SampleId, System.StringComparer.Ordinal);
+        foreach (RunSet set in sets)
+        {
+            foreach (SampleResult result in set.GetResults(status, ids))
+            {
+                result.Output = PSJson.Deserialize(result.OutputJson);
+                WriteObject(result);
+            }
+        }
+    }
+}

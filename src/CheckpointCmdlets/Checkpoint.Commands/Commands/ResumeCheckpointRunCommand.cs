@@ -1,0 +1,183 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Text.Json;
+using Checkpoint.Commands.Internal;
+using Checkpoint.Identity;
+using Checkpoint.Json;
+using Checkpoint.Runs;
+using Checkpoint.Store;
+
+namespace Checkpoint.Commands;
+
+/// <summary>
+/// Resume-CheckpointRun: continues a run from what its state file keeps (dataset, model, config, seed, shard
+/// and the text of -Process), processing pending samples and retrying failed ones. Idempotent: on a
+/// completed run it does nothing and returns the summary.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Resume, "CheckpointRun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = RunIdSet)]
+[OutputType(typeof(RunSummary), typeof(SampleResult))]
+public sealed class ResumeCheckpointRunCommand : RunCommandBase
+{
+    private const string RunIdSet = "RunId";
+    private const string PathSet = "Path";
+    private const string LatestSet = "Latest";
+
+    /// <summary>The runs to resume (wildcards allowed).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
+    [ArgumentCompleter(typeof(RunIdCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] RunId { get; set; } = Array.Empty<string>();
+
+    /// <summary>A run's .jsonl file.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = string.Empty;
+
+    /// <summary>The newest run in the directory that is not completed.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = LatestSet)]
+    public SwitchParameter Latest { get; set; }
+
+    /// <summary>Where the runs live.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
+    [Parameter(ParameterSetName = LatestSet)]
+    [ValidateNotNullOrEmpty]
+    public string OutputDirectory { get; set; } = CommandPaths.DefaultOutputDirectory;
+
+    /// <summary>A block to use instead of the stored one.</summary>
+    [Parameter]
+    public ScriptBlock? Process { get; set; }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        IReadOnlyList<RunSet> sets = ParameterSetName switch
+        {
+            PathSet => RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : Array.Empty<RunSet>(),
+            LatestSet => FindLatest(),
+            _ => RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId),
+        };
+        foreach (RunSet set in sets)
+        {
+            if (StopToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            foreach (RunFiles part in set.Parts)
+            {
+                if (MakePlan(set, part) is (RunPlan plan, ScriptBlock block))
+                {
+                    Run(plan, block);
+                }
+            }
+        }
+    }
+
+    private IReadOnlyList<RunSet> FindLatest()
+    {
+        string directory = CommandPaths.Resolve(this, OutputDirectory);
+        RunSet? latest = RunSet.Find(directory)
+            .Select(set => (Set: set, Stats: set.GetStats()[0]))
+            .Where(x => x.Stats.Status != nameof(RunStatus.Completed))
+            .OrderByDescending(x => x.Stats.LastCheckpoint ?? x.Stats.StartedAt ?? DateTime.MinValue)
+            .Select(x => x.Set)
+            .FirstOrDefault();
+        if (latest is null)
+        {
+            WriteVerbose($"Every run in '{directory}' is completed; nothing to resume.");
+            return Array.Empty<RunSet>();
+        }
+
+        return new[] { latest };
+    }
+
+    private (RunPlan, ScriptBlock)? MakePlan(RunSet set, RunFiles part)
+    {
+        StateReadResult read = StateFile.Read(part.StatePath);
+        RunState? state = read.State;
+        if (state is null || state.DatasetPath is null || state.Model is null)
+        {
+            WriteError(ErrorRecords.Create(
+                ErrorRecords.CannotResume,
+                ErrorCategory.InvalidData,
+                $"Run '{set.RunId}' cannot be resumed: its state file '{part.StatePath}' is {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")}. Start it again with Start-CheckpointRun and the same -Dataset, -Model, -Config and -Seed: completed samples are kept and skipped.",
+                set.RunId));
+            return null;
+        }
+
+        if (read.Status == StateReadStatus.ChangedOutside && Process is null)
+        {
+            WriteError(ErrorRecords.Create(
+                ErrorRecords.StateChangedOutside,
+                ErrorCategory.SecurityError,
+                $"The state file '{part.StatePath}' was changed outside the module, so its stored -Process block is not run. Check the file, then resume with -Process given anew.",
+                set.RunId));
+            return null;
+        }
+
+        string? text = state.Settings.TryGetValue(RunSettings.Process, out object? stored) ? stored as string : null;
+        ScriptBlock? block = Process ?? (text is null ? null : ScriptBlock.Create(text));
+        if (block is null)
+        {
+            WriteError(ErrorRecords.Create(ErrorRecords.CannotResume, ErrorCategory.InvalidData, $"Run '{set.RunId}' keeps no -Process block. Resume it with -Process.", set.RunId));
+            return null;
+        }
+
+        var plan = new RunPlan
+        {
+            RunId = set.RunId,
+            DatasetPath = state.DatasetPath,
+            Model = state.Model,
+            Config = ToHashtable(state.ConfigJson),
+            Seed = state.Seed,
+            OutputDirectory = set.Directory,
+            IdColumn = state.IdColumn,
+            Shard = part.Shard,
+            CheckpointEvery = Setting(state, RunSettings.CheckpointEvery) ?? 10,
+        };
+        ApplyRunParameters(plan);
+        if (!MyInvocation.BoundParameters.ContainsKey(nameof(MaxRetries)) && Setting(state, RunSettings.MaxRetries) is int retries)
+        {
+            plan.MaxRetries = retries;
+        }
+
+        plan.Settings = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            [RunSettings.Process] = block.ToString(),
+        };
+        return (plan, block);
+    }
+
+    private static int? Setting(RunState state, string name) =>
+        state.Settings.TryGetValue(name, out object? value) && value is long number ? (int)number : null;
+
+    private static Hashtable ToHashtable(string? json)
+    {
+        var result = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        if (json is null)
+        {
+            return result;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(json);
+        if (PlainJson.ToPlain(document.RootElement) is List<KeyValuePair<string, object?>> entries)
+        {
+            foreach (var entry in entries)
+            {
+                result[entry.Key] = ToPowerShell(entry.Value);
+            }
+        }
+
+        return result;
+    }
+
+    private static object? ToPowerShell(object? value) => value switch
+    {
+        List<KeyValuePair<string, object?>> entries => entries.Aggregate(new Hashtable(StringComparer.OrdinalIgnoreCase), (h, e) => { h[e.Key] = ToPowerShell(e.Value); return h; }),
+        List<object?> items => items.Select(ToPowerShell).ToArray(),
+        _ => value,
+    };
+}

@@ -1,0 +1,180 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.Management.Automation;
+using Checkpoint.Commands.Internal;
+using Checkpoint.Identity;
+using Checkpoint.Runs;
+
+namespace Checkpoint.Commands;
+
+/// <summary>
+/// Start-CheckpointRun: runs -Process once for each sample of each dataset that is not already done, for
+/// each model, and checkpoints every result. One RunSummary per dataset x model pair.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "CheckpointRun", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = DefaultSet)]
+[OutputType(typeof(RunSummary), typeof(SampleResult))]
+public sealed class StartCheckpointRunCommand : RunCommandBase
+{
+    private const string DefaultSet = "Default";
+
+    private ShardSpec? _shard;
+
+    /// <summary>The dataset files (.csv or .jsonl); wildcards allowed.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultSet)]
+    [Alias("FullName", "PSPath", "Path")]
+    [ValidateNotNullOrEmpty]
+    public string[] Dataset { get; set; } = System.Array.Empty<string>();
+
+    /// <summary>The work for one sample; the sample is $_ and the context $CheckpointContext.</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    public ScriptBlock Process { get; set; } = ScriptBlock.Create(string.Empty);
+
+    /// <summary>The model names; one run per dataset x model.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[] Model { get; set; } = { "default" };
+
+    /// <summary>The configuration, part of the config hash (secrets are left out of it and off the disk).</summary>
+    [Parameter]
+    public Hashtable Config { get; set; } = new();
+
+    /// <summary>The run seed.</summary>
+    [Parameter]
+    public int Seed { get; set; }
+
+    /// <summary>Where the run's files live; created if missing.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string OutputDirectory { get; set; } = CommandPaths.DefaultOutputDirectory;
+
+    /// <summary>The column that holds the sample id.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IdColumn { get; set; }
+
+    /// <summary>The shard to process, k/n.</summary>
+    [Parameter]
+    public string? Shard { get; set; }
+
+    /// <summary>fsync and state update every N results.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int CheckpointEvery { get; set; } = 10;
+
+    /// <summary>Process every sample again, appending new records.</summary>
+    [Parameter]
+    public SwitchParameter NoResume { get; set; }
+
+    /// <summary>Delete the run's checkpoint files first.</summary>
+    [Parameter]
+    public SwitchParameter Overwrite { get; set; }
+
+    /// <inheritdoc/>
+    protected override void BeginProcessing()
+    {
+        if (Shard is not null)
+        {
+            if (!ShardSpec.TryParse(Shard, out _shard, out string? problem))
+            {
+                ThrowTerminatingError(ErrorRecords.Create(ErrorRecords.InvalidShard, ErrorCategory.InvalidArgument, problem! + " Pass -Shard k/n with 1 <= k <= n.", Shard));
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void ProcessRecord()
+    {
+        string outputDirectory = CommandPaths.Resolve(this, OutputDirectory);
+        foreach (string datasetArgument in Dataset)
+        {
+            IEnumerable<string> datasets;
+            try
+            {
+                datasets = CommandPaths.ResolveDatasets(this, datasetArgument);
+            }
+            catch (ItemNotFoundException e)
+            {
+                WriteError(ErrorRecords.Create(ErrorIds.DatasetNotFound, ErrorCategory.ObjectNotFound, e.Message, datasetArgument));
+                continue;
+            }
+
+            foreach (string dataset in datasets)
+            {
+                foreach (string model in Model)
+                {
+                    if (StopToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    RunPlan plan = MakePlan(dataset, model, outputDirectory);
+                    if (Overwrite.IsPresent && !RemoveExisting(plan))
+                    {
+                        continue;
+                    }
+
+                    Run(plan, Process);
+                }
+            }
+        }
+    }
+
+    private RunPlan MakePlan(string dataset, string model, string outputDirectory)
+    {
+        var plan = new RunPlan
+        {
+            DatasetPath = dataset,
+            Model = model,
+            Config = Config,
+            Seed = Seed,
+            OutputDirectory = outputDirectory,
+            IdColumn = IdColumn,
+            Shard = _shard,
+            CheckpointEvery = CheckpointEvery,
+            NoResume = NoResume.IsPresent,
+        };
+        ApplyRunParameters(plan);
+        plan.Settings = new Dictionary<string, object?>
+        {
+            [RunSettings.Process] = Process.ToString(),
+            [RunSettings.CheckpointEvery] = CheckpointEvery,
+            [RunSettings.MaxRetries] = MaxRetries,
+            [RunSettings.ThrottleLimit] = ThrottleLimit,
+            [RunSettings.TimeoutSeconds] = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSeconds)) ? TimeoutSeconds : null,
+        };
+        return plan;
+    }
+
+    // -Overwrite: the files of the run this plan resolves to go first (ShouldProcess per run).
+    private bool RemoveExisting(RunPlan plan)
+    {
+        string runId = new RunEngine(plan).ResolveRunId();
+        foreach (RunSet set in RunSet.Find(plan.OutputDirectory, id => id == runId))
+        {
+            if (!ShouldProcess(runId, "Delete the run's checkpoint files (-Overwrite)"))
+            {
+                return false;
+            }
+
+            if (IsWhatIf())
+            {
+                return true;
+            }
+
+            try
+            {
+                foreach (string file in set.Remove())
+                {
+                    WriteVerbose("Deleted " + file);
+                }
+            }
+            catch (CheckpointException e)
+            {
+                WriteError(ErrorRecords.From(e));
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

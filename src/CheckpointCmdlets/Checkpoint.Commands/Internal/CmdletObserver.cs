@@ -1,0 +1,53 @@
+using System;
+using System.Globalization;
+using System.Management.Automation;
+using Checkpoint.Runs;
+
+namespace Checkpoint.Commands.Internal;
+
+/// <summary>Writes what a run reports to the cmdlet's streams: verbose, warning, progress and -PassThru objects.</summary>
+internal sealed class CmdletObserver : IRunObserver
+{
+    private readonly Cmdlet _cmdlet;
+    private readonly bool _passThru;
+    private readonly int _activityId;
+
+    public CmdletObserver(Cmdlet cmdlet, bool passThru, int activityId)
+    {
+        _cmdlet = cmdlet;
+        _passThru = passThru;
+        _activityId = activityId;
+    }
+
+    public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+
+    public void Warning(string message) => _cmdlet.WriteWarning(message);
+
+    public void Progress(RunProgress progress)
+    {
+        string status = string.Format(
+            CultureInfo.InvariantCulture,
+            "{0}/{1} done, {2} failed, {3:0.0} samples/s{4}",
+            progress.Completed,
+            progress.Total,
+            progress.Failed,
+            progress.SamplesPerSecond,
+            progress.Waiting is null ? string.Empty : "; " + progress.Waiting);
+        var record = new ProgressRecord(_activityId, "Checkpoint run " + progress.RunId, status)
+        {
+            PercentComplete = progress.PercentComplete,
+            SecondsRemaining = progress.Remaining is TimeSpan left ? (int)Math.Min(int.MaxValue, left.TotalSeconds) : -1,
+            RecordType = progress.Finished ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+        };
+        _cmdlet.WriteProgress(record);
+    }
+
+    public void SampleFinished(SampleResult result)
+    {
+        if (_passThru)
+        {
+            result.Output = PSJson.Deserialize(result.OutputJson);
+            _cmdlet.WriteObject(result);
+        }
+    }
+}

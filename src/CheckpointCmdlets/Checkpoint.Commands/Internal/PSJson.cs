@@ -1,0 +1,244 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Globalization;
+using System.Management.Automation;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Checkpoint.IO;
+
+namespace Checkpoint.Commands.Internal;
+
+/// <summary>
+/// Converts what a scriptblock outputs into JSON at any depth (unlike ConvertTo-Json, which cuts at depth 2
+/// by default), and stored JSON back into PowerShell objects. Nesting deeper than
+/// <see cref="MaxDepth"/> (a reference cycle, in practice) is an error, never a silent cut.
+/// </summary>
+internal static class PSJson
+{
+    /// <summary>The deepest nesting written.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly JsonWriterOptions s_options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    [ThreadStatic]
+    private static GrowableBuffer? t_buffer;
+
+    /// <summary>The JSON of a block's output: null for none, the object for one, an array for several.</summary>
+    public static string? Serialize(Collection<PSObject> output)
+    {
+        if (output.Count == 0)
+        {
+            return null;
+        }
+
+        t_buffer ??= new GrowableBuffer();
+        t_buffer.Clear();
+        using (var writer = new Utf8JsonWriter(t_buffer, s_options))
+        {
+            if (output.Count == 1)
+            {
+                WriteValue(writer, output[0], 0);
+            }
+            else
+            {
+                writer.WriteStartArray();
+                foreach (PSObject item in output)
+                {
+                    WriteValue(writer, item, 1);
+                }
+
+                writer.WriteEndArray();
+            }
+        }
+
+        return Encoding.UTF8.GetString(t_buffer.Array, 0, t_buffer.Count);
+    }
+
+    /// <summary>Rebuilds stored JSON as PowerShell objects: objects become PSCustomObjects, arrays object[].</summary>
+    public static object? Deserialize(string? json)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(json);
+        return ToObject(document.RootElement);
+    }
+
+    /// <summary>Turns a JSON element into PowerShell objects.</summary>
+    public static object? ToObject(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var result = new PSObject();
+                foreach (JsonProperty property in element.EnumerateObject())
+                {
+                    result.Properties.Add(new PSNoteProperty(property.Name, ToObject(property.Value)));
+                }
+
+                return result;
+            case JsonValueKind.Array:
+                var items = new List<object?>();
+                foreach (JsonElement item in element.EnumerateArray())
+                {
+                    items.Add(ToObject(item));
+                }
+
+                return items.ToArray();
+            case JsonValueKind.String:
+                return element.GetString();
+            case JsonValueKind.Number:
+                if (element.TryGetInt64(out long l))
+                {
+                    return l;
+                }
+
+                return element.TryGetDecimal(out decimal m) && m.ToString(CultureInfo.InvariantCulture) == element.GetRawText() ? m : element.GetDouble();
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            default:
+                return null;
+        }
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object? value, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new InvalidOperationException($"The output nests deeper than {MaxDepth} levels (a reference cycle?). Return plain data: [pscustomobject], hashtables, arrays, strings and numbers.");
+        }
+
+        if (value is PSObject wrapped)
+        {
+            if (wrapped.BaseObject is PSCustomObject)
+            {
+                writer.WriteStartObject();
+                foreach (PSPropertyInfo property in wrapped.Properties)
+                {
+                    writer.WritePropertyName(property.Name);
+                    WriteValue(writer, SafeValue(property), depth + 1);
+                }
+
+                writer.WriteEndObject();
+                return;
+            }
+
+            value = wrapped.BaseObject;
+        }
+
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                return;
+            case string s:
+                writer.WriteStringValue(s);
+                return;
+            case char c:
+                writer.WriteStringValue(c.ToString());
+                return;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                return;
+            case int or long or short or byte or sbyte or ushort or uint:
+                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                return;
+            case ulong ul:
+                writer.WriteNumberValue(ul);
+                return;
+            case decimal m:
+                writer.WriteNumberValue(m);
+                return;
+            case double or float:
+                double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                if (double.IsNaN(d) || double.IsInfinity(d))
+                {
+                    writer.WriteStringValue(d.ToString(CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    writer.WriteNumberValue(d);
+                }
+
+                return;
+            case System.Numerics.BigInteger big:
+                writer.WriteRawValue(big.ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
+                return;
+            case DateTime dt:
+                writer.WriteStringValue(dt);
+                return;
+            case DateTimeOffset dto:
+                writer.WriteStringValue(dto);
+                return;
+            case Enum e:
+                writer.WriteStringValue(e.ToString());
+                return;
+            case Guid or Uri or TimeSpan or Version or ScriptBlock:
+                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                return;
+            case IDictionary dictionary:
+                writer.WriteStartObject();
+                IDictionaryEnumerator entries = dictionary.GetEnumerator();
+                while (entries.MoveNext())
+                {
+                    writer.WritePropertyName(Convert.ToString(entries.Key, CultureInfo.InvariantCulture) ?? string.Empty);
+                    WriteValue(writer, entries.Value, depth + 1);
+                }
+
+                writer.WriteEndObject();
+                return;
+            case IEnumerable sequence:
+                writer.WriteStartArray();
+                foreach (object? item in sequence)
+                {
+                    WriteValue(writer, item, depth + 1);
+                }
+
+                writer.WriteEndArray();
+                return;
+            default:
+                // Any other .NET object: its properties, as PowerShell sees them.
+                writer.WriteStartObject();
+                foreach (PSPropertyInfo property in PSObject.AsPSObject(value).Properties)
+                {
+                    if (!property.IsGettable)
+                    {
+                        continue;
+                    }
+
+                    writer.WritePropertyName(property.Name);
+                    WriteValue(writer, SafeValue(property), depth + 1);
+                }
+
+                writer.WriteEndObject();
+                return;
+        }
+    }
+
+    private static object? SafeValue(PSPropertyInfo property)
+    {
+        try
+        {
+            return property.Value;
+        }
+        catch (GetValueException)
+        {
+            return null;
+        }
+        catch (ExtendedTypeSystemException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using System;
+
+namespace Checkpoint;
+
+/// <summary>What Start-CheckpointRun and Resume-CheckpointRun emit for each run when it ends.</summary>
+public sealed class RunSummary
+{
+    /// <summary>The run id.</summary>
+    public string RunId { get; init; } = string.Empty;
+
+    /// <summary>The dataset file.</summary>
+    public string Dataset { get; init; } = string.Empty;
+
+    /// <summary>The model name.</summary>
+    public string Model { get; init; } = string.Empty;
+
+    /// <summary>The shard as k/n, or empty for an unsharded run.</summary>
+    public string Shard { get; init; } = string.Empty;
+
+    /// <summary>Samples in the run (or in this shard).</summary>
+    public int TotalSamples { get; init; }
+
+    /// <summary>Samples whose latest record is completed.</summary>
+    public int CompletedSamples { get; init; }
+
+    /// <summary>Samples whose latest record is failed.</summary>
+    public int FailedSamples { get; init; }
+
+    /// <summary>Samples never attempted, or abandoned in flight.</summary>
+    public int PendingSamples { get; init; }
+
+    /// <summary>Samples attempted in this session.</summary>
+    public int ProcessedThisRun { get; init; }
+
+    /// <summary>Samples skipped because they were already completed.</summary>
+    public int SkippedThisRun { get; init; }
+
+    /// <summary>How long this session took.</summary>
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>Completed, Incomplete or Interrupted.</summary>
+    public string Status { get; init; } = string.Empty;
+
+    /// <summary>The run's output directory, so that piping into the other cmdlets finds the run.</summary>
+    public string OutputDirectory { get; init; } = string.Empty;
+
+    /// <summary>The results file of the run (or shard).</summary>
+    public string Path { get; init; } = string.Empty;
+}

@@ -1,0 +1,20 @@
+namespace Checkpoint.Runs;
+
+/// <summary>
+/// What a run tells its caller while it works. Every call comes on the thread that called
+/// <see cref="RunEngine.Execute"/>, so a cmdlet can write to its streams directly.
+/// </summary>
+public interface IRunObserver
+{
+    /// <summary>A state change or progress note (the verbose stream).</summary>
+    void Verbose(string message);
+
+    /// <summary>Something the user should know: damage repaired, dataset changed (the warning stream).</summary>
+    void Warning(string message);
+
+    /// <summary>How far the run is.</summary>
+    void Progress(RunProgress progress);
+
+    /// <summary>A sample finished for now (completed, or failed after its last attempt).</summary>
+    void SampleFinished(SampleResult result);
+}

@@ -1,0 +1,58 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using Checkpoint.Identity;
+
+namespace Checkpoint.Runs;
+
+/// <summary>Everything a run is started or resumed with.</summary>
+public sealed class RunPlan
+{
+    /// <summary>The dataset file (.csv or .jsonl).</summary>
+    public string DatasetPath { get; set; } = string.Empty;
+
+    /// <summary>The model name; part of the run id and the config hash.</summary>
+    public string Model { get; set; } = "default";
+
+    /// <summary>The configuration; part of the config hash (secrets left out).</summary>
+    public IDictionary Config { get; set; } = new Hashtable();
+
+    /// <summary>The run seed; part of the config hash.</summary>
+    public int Seed { get; set; }
+
+    /// <summary>Where the run's files live.</summary>
+    public string OutputDirectory { get; set; } = "outputs";
+
+    /// <summary>The id column, or null for the default (<c>id</c>, else ids derived from content).</summary>
+    public string? IdColumn { get; set; }
+
+    /// <summary>The shard to process, or null for all samples.</summary>
+    public ShardSpec? Shard { get; set; }
+
+    /// <summary>Records between two checkpoints (fsync and state write).</summary>
+    public int CheckpointEvery { get; set; } = 10;
+
+    /// <summary>Process every sample again, completed ones included, appending new records.</summary>
+    public bool NoResume { get; set; }
+
+    /// <summary>Leave samples whose latest attempt failed alone.</summary>
+    public bool SkipFailed { get; set; }
+
+    /// <summary>Retries after a failed attempt.</summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>Process at most this many pending samples, or all when null.</summary>
+    public int? Limit { get; set; }
+
+    /// <summary>
+    /// The run id to continue (Resume-CheckpointRun); when null the id is found from the dataset, model and
+    /// configuration, or made new.
+    /// </summary>
+    public string? RunId { get; set; }
+
+    /// <summary>Further settings to keep in the state file, such as what a resume needs. Never secrets.</summary>
+    public IDictionary<string, object?> Settings { get; set; } = new Dictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>The clock, so that tests can start a run on another day.</summary>
+    public Func<DateTime> UtcNow { get; set; } = () => DateTime.UtcNow;
+}

@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Checkpoint.Store;
+
+namespace Checkpoint.Runs;
+
+/// <summary>
+/// All files of one run id in one directory, sharded or not, read as one run: the latest record of each
+/// sample wins. Every reader (stats, results, resume, remove) goes through here and through the one loader.
+/// Nothing here takes a run's lock or changes a file, except <see cref="Remove"/>.
+/// </summary>
+public sealed class RunSet
+{
+    private RunSet(string directory, string runId, IReadOnlyList<RunFiles> parts)
+    {
+        Directory = directory;
+        RunId = runId;
+        Parts = parts;
+    }
+
+    /// <summary>The output directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The run id.</summary>
+    public string RunId { get; }
+
+    /// <summary>The unsharded files and each shard's files that exist.</summary>
+    public IReadOnlyList<RunFiles> Parts { get; }
+
+    /// <summary>The runs in <paramref name="directory"/> whose ids <paramref name="match"/> accepts (all when null).</summary>
+    public static IReadOnlyList<RunSet> Find(string directory, Func<string, bool>? match = null)
+    {
+        string full = Path.GetFullPath(directory);
+        return RunFiles.DiscoverRunIds(full)
+            .Where(id => match is null || match(id))
+            .Select(id => new RunSet(full, id, RunFiles.DiscoverParts(full, id)))
+            .ToList();
+    }
+
+    /// <summary>
+    /// The run whose results file is <paramref name="path"/> (a run's or a shard's .jsonl), or null when the
+    /// name is not a checkpoint file's.
+    /// </summary>
+    public static RunSet? FromResultsPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        string? directory = Path.GetDirectoryName(full);
+        string name = Path.GetFileName(full);
+        if (directory is null)
+        {
+            return null;
+        }
+
+        return Find(directory, id => name == id + RunFiles.ResultsExtension || name.StartsWith(id + "_shard-", StringComparison.Ordinal))
+            .FirstOrDefault(set => set.Parts.Any(p => string.Equals(p.ResultsPath, full, StringComparison.Ordinal)));
+    }
+
+    /// <summary>Loads every results file of the run as one index.</summary>
+    public CheckpointIndex Load() => CheckpointLoader.Load(Parts.Select(p => p.ResultsPath).ToList());
+
+    /// <summary>Reads each part's state file.</summary>
+    public IReadOnlyList<StateReadResult> ReadStates() => Parts.Select(p => StateFile.Read(p.StatePath)).ToList();
+
+    /// <summary>The parts whose lock a live process holds now.</summary>
+    public IReadOnlyList<RunFiles> LockedParts() => Parts.Where(p => RunLock.IsHeld(p.LockPath)).ToList();
+
+    /// <summary>Every file of the run: each part's results, state, errors log, lock, lock info and sidecars.</summary>
+    public IReadOnlyList<string> AllFiles() => Parts.SelectMany(p => p.ExistingFiles()).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>The stats of the whole run, or of each part when <paramref name="perPart"/> is set.</summary>
+    public IReadOnlyList<RunStats> GetStats(bool perPart = false)
+    {
+        if (!perPart)
+        {
+            return new[] { MakeStats(Parts, Load(), ReadStates()) };
+        }
+
+        return Parts.Select(p => MakeStats(new[] { p }, CheckpointLoader.Load(p.ResultsPath), new[] { StateFile.Read(p.StatePath) })).ToList();
+    }
+
+    /// <summary>
+    /// The latest record of each sample whose status is in <paramref name="status"/> (null for all) and whose
+    /// id is in <paramref name="sampleIds"/> (null for all), in file order.
+    /// </summary>
+    public IEnumerable<SampleResult> GetResults(RecordStatus? status = null, ISet<string>? sampleIds = null)
+    {
+        CheckpointIndex index = Load();
+        return index.ReadLatestRecords((id, entry) => (status is null || entry.Status == status) && (sampleIds is null || sampleIds.Contains(id)))
+            .Select(record => SampleResult.FromRecord(RunId, record));
+    }
+
+    /// <summary>
+    /// Deletes every file of the run and nothing else. Throws <see cref="RunLockedException"/> when a live
+    /// process holds any part. Returns the files deleted.
+    /// </summary>
+    public IReadOnlyList<string> Remove()
+    {
+        foreach (RunFiles part in Parts)
+        {
+            if (RunLock.IsHeld(part.LockPath))
+            {
+                throw new RunLockedException(part.LockPath, RunLock.ReadHolder(part.LockInfoPath));
+            }
+        }
+
+        var deleted = new List<string>();
+        foreach (string file in AllFiles())
+        {
+            File.Delete(file);
+            deleted.Add(file);
+        }
+
+        return deleted;
+    }
+
+    private RunStats MakeStats(IReadOnlyList<RunFiles> parts, CheckpointIndex index, IReadOnlyList<StateReadResult> states)
+    {
+        List<RunState> known = states.Where(s => s.State is not null).Select(s => s.State!).ToList();
+        RunState? first = known.OrderBy(s => s.StartedAt).FirstOrDefault();
+        bool sharded = parts.Any(p => p.Shard is not null);
+        int total = !sharded || parts.Count == 1
+            ? known.Select(s => s.TotalSamples).DefaultIfEmpty(0).Max()
+            : known.Select(s => s.DatasetFingerprint?.Rows ?? 0).DefaultIfEmpty(0).Max();
+        total = Math.Max(total, index.CompletedCount + index.FailedCount);
+        int completed = index.CompletedCount;
+        bool locked = parts.Any(p => RunLock.IsHeld(p.LockPath));
+        string status = locked ? nameof(RunStatus.Running)
+            : total > 0 && completed >= total ? nameof(RunStatus.Completed)
+            : known.Any(s => s.Status == RunStatus.Interrupted) ? nameof(RunStatus.Interrupted)
+            : nameof(RunStatus.Incomplete);
+        DateTimeOffset? last = known.Count > 0 ? known.Max(s => s.LastCheckpoint) : null;
+        if (last is null && index.LastRecordTicks > 0)
+        {
+            last = new DateTimeOffset(index.LastRecordTicks, TimeSpan.Zero);
+        }
+
+        return new RunStats
+        {
+            RunId = RunId,
+            Dataset = first?.DatasetPath ?? string.Empty,
+            Model = first?.Model ?? string.Empty,
+            ConfigHash = first?.ConfigHash ?? RunId.Substring(RunId.Length - 8),
+            Shards = string.Join(",", parts.Where(p => p.Shard is not null).Select(p => p.Shard!.ToString())),
+            TotalSamples = total,
+            CompletedSamples = completed,
+            FailedSamples = index.FailedCount,
+            PendingSamples = Math.Max(0, total - completed - index.FailedCount),
+            ErrorCount = index.ErrorCount,
+            PercentComplete = total == 0 ? 0 : Math.Round(completed * 100.0 / total, 2),
+            StartedAt = first?.StartedAt.UtcDateTime,
+            LastCheckpoint = last?.UtcDateTime,
+            Status = status,
+            OutputDirectory = Directory,
+            Path = parts.Count > 0 ? parts[0].ResultsPath : string.Empty,
+        };
+    }
+}

@@ -1,0 +1,44 @@
+namespace Checkpoint.Runs;
+
+/// <summary>What one attempt at a sample gave: a result as JSON, or an error.</summary>
+public sealed class SampleOutcome
+{
+    private SampleOutcome()
+    {
+    }
+
+    /// <summary>True when the attempt produced a result.</summary>
+    public bool Succeeded { get; private init; }
+
+    /// <summary>The result as JSON text; null stores JSON null.</summary>
+    public string? OutputJson { get; private init; }
+
+    /// <summary>The error's type name.</summary>
+    public string? ErrorType { get; private init; }
+
+    /// <summary>The error message.</summary>
+    public string? ErrorMessage { get; private init; }
+
+    /// <summary>True when a retry may succeed.</summary>
+    public bool Transient { get; private init; }
+
+    /// <summary>The HTTP status of a failed call, when there was one.</summary>
+    public int? HttpStatus { get; private init; }
+
+    /// <summary>Where the error happened (script stack, call details), for the errors log.</summary>
+    public string? Context { get; private init; }
+
+    /// <summary>A successful attempt.</summary>
+    public static SampleOutcome Success(string? outputJson) => new() { Succeeded = true, OutputJson = outputJson };
+
+    /// <summary>A failed attempt.</summary>
+    public static SampleOutcome Failure(string type, string message, bool transient, int? httpStatus = null, string? context = null) => new()
+    {
+        Succeeded = false,
+        ErrorType = type,
+        ErrorMessage = message,
+        Transient = transient,
+        HttpStatus = httpStatus,
+        Context = context,
+    };
+}
