@@ -11,54 +11,36 @@ $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
 $dataset = Join-Path $PSScriptRoot 'arithmetic.csv'
 
-$info = [Checkpoint.Datasets.DatasetReader]::Scan($dataset, $null)
-$identity = [Checkpoint.Identity.RunIdentity]::Create($dataset, 'demo-model', @{ temperature = 0 }, 0)
-$runId = $identity.ResolveRunId($OutputDirectory, [DateTime]::UtcNow)
-$files = [Checkpoint.Store.RunFiles]::new($OutputDirectory, $runId, $null)
-Write-Host "Dataset: $dataset ($($info.RowCount) samples), run $runId"
-
-function Invoke-DemoPass([int] $StopAfter, [bool] $FailSome) {
-    $store = [Checkpoint.Store.CheckpointStore]::Open($files, 5)
-    try {
-        $store.State.TotalSamples = $info.RowCount
-        Write-Host "Loaded $($store.Index.CompletedCount) completed samples from checkpoint"
-        $done = 0
-        foreach ($sample in [Checkpoint.Datasets.DatasetReader]::Read($dataset, $null)) {
-            if ($store.Index.IsCompleted($sample.Id)) { continue }
-            if ($done -ge $StopAfter) { break }
-            $question = ($sample.Fields | Where-Object Key -EQ 'question').Value
-            $started = [DateTimeOffset]::UtcNow
-            $record = if ($FailSome -and ($sample.Id -match '[37]$')) {
-                Write-Host "Error processing sample $($sample.Id): System.TimeoutException"
-                [Checkpoint.Store.CheckpointRecord]@{
-                    SampleId = $sample.Id; Status = 'Failed'; Attempt = 1; StartedAt = $started; CompletedAt = [DateTimeOffset]::UtcNow
-                    Error = [Checkpoint.Store.RecordError]@{ Type = 'System.TimeoutException'; Message = 'The model did not answer in time.'; Transient = $true }
-                }
-            } else {
-                $expression = $question -replace '^What is (.*)\?$', '$1'
-                $answer = Invoke-Expression $expression
-                [Checkpoint.Store.CheckpointRecord]@{
-                    SampleId = $sample.Id; Status = 'Completed'; Attempt = 1; StartedAt = $started; CompletedAt = [DateTimeOffset]::UtcNow
-                    OutputJson = (@{ question = $question; answer = $answer } | ConvertTo-Json -Compress)
-                }
-            }
-            [void]$store.Append($record, $null)
-            $done++
-        }
-        $status = if ($store.Index.CompletedCount -eq $info.RowCount) { 'Completed' } else { 'Incomplete' }
-        $store.Close($status)
-    } finally {
-        $store.Dispose()
+# The work for one sample: here it computes the answer itself; in a study it would call a model.
+# Samples whose id ends in 3 or 7 fail on their first attempts, as a flaky API would.
+$process = {
+    if ($_.id -match '[37]$' -and $CheckpointContext.Attempt -lt 3) {
+        throw [System.TimeoutException]::new("The model did not answer in time (attempt $($CheckpointContext.Attempt)).")
+    }
+    $expression = $_.question -replace '^What is (.*)\?$', '$1'
+    [pscustomobject]@{
+        question = $_.question
+        answer   = [int](Invoke-Expression $expression)
+        expected = [int](($_.answer -split '#### ')[-1])
     }
 }
 
-Write-Host "`n== First pass: stops after 12 samples, some fail"
-Invoke-DemoPass -StopAfter 12 -FailSome $true
-Write-Host "`n== Resume: completed samples are skipped, failed ones retried"
-Invoke-DemoPass -StopAfter 1000 -FailSome $false
+Write-Host "== 1. Start: 12 samples, no retries, so the flaky ones fail" -ForegroundColor Cyan
+Start-CheckpointRun -Dataset $dataset -Model demo-model -Process $process -OutputDirectory $OutputDirectory `
+    -Limit 12 -MaxRetries 0 -Verbose 4>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.VerboseRecord]) { "  $($_.Message)" } else { $_ } } |
+    Out-Host
 
-Write-Host "`n== Stats"
-[Checkpoint.CheckpointManager]::new($files.ResultsPath).GetStats() |
-    Select-Object CompletedSamples, FailedSamples, ErrorCount, TotalRecords, LastCheckpoint | Format-List
-Write-Host "Errors log: $($files.ErrorLogPath)"
-Get-Content $files.ErrorLogPath -TotalCount 8
+Write-Host "`n== 2. Resume: completed samples are skipped, failed ones retried (with up to 3 retries now)" -ForegroundColor Cyan
+Resume-CheckpointRun -Latest -OutputDirectory $OutputDirectory -MaxRetries 3 | Out-Host
+
+Write-Host "`n== 3. Stats (Get-CheckpointStats | Export-Csv works too)" -ForegroundColor Cyan
+Get-CheckpointStats -OutputDirectory $OutputDirectory | Format-List RunId, Status, TotalSamples, CompletedSamples, FailedSamples, ErrorCount, PercentComplete | Out-Host
+
+Write-Host "== 4. Results of the samples that needed retries" -ForegroundColor Cyan
+Get-CheckpointResult -RunId * -OutputDirectory $OutputDirectory | Where-Object Attempt -GT 1 |
+    Select-Object SampleId, Attempt, @{ n = 'Answer'; e = { $_.Output.answer } }, @{ n = 'Expected'; e = { $_.Output.expected } } | Format-Table | Out-Host
+
+$log = Get-ChildItem $OutputDirectory -Filter *_errors.log | Select-Object -First 1
+Write-Host "== 5. The errors log ($($log.FullName)), first block:" -ForegroundColor Cyan
+Get-Content $log.FullName -TotalCount 7 | Out-Host
+Write-Host "Run files are in $OutputDirectory"
