@@ -42,6 +42,9 @@ public static class ErrorIds
     /// <summary>The state file is damaged or missing and was rebuilt from the JSONL.</summary>
     public const string StateRebuilt = nameof(StateRebuilt);
 
+    /// <summary>The API stayed down longer than -MaxOutageMinutes; the run stopped with the samples pending.</summary>
+    public const string ApiOutage = nameof(ApiOutage);
+
     /// <summary>The output directory cannot be created or written.</summary>
     public const string OutputDirectoryUnwritable = nameof(OutputDirectoryUnwritable);
 }

@@ -138,16 +138,10 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
             Shard = part.Shard,
             CheckpointEvery = Setting(state, RunSettings.CheckpointEvery) ?? 10,
         };
+        plan.Settings[RunSettings.Process] = block.ToString();
+        plan.Settings[RunSettings.CheckpointEvery] = plan.CheckpointEvery;
+        RestoreRunParameters(state);
         ApplyRunParameters(plan);
-        if (!MyInvocation.BoundParameters.ContainsKey(nameof(MaxRetries)) && Setting(state, RunSettings.MaxRetries) is int retries)
-        {
-            plan.MaxRetries = retries;
-        }
-
-        plan.Settings = new Dictionary<string, object?>(StringComparer.Ordinal)
-        {
-            [RunSettings.Process] = block.ToString(),
-        };
         return (plan, block);
     }
 

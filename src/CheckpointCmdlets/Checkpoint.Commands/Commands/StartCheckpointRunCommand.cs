@@ -72,6 +72,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     /// <inheritdoc/>
     protected override void BeginProcessing()
     {
+        base.BeginProcessing();
         if (Shard is not null)
         {
             if (!ShardSpec.TryParse(Shard, out _shard, out string? problem))
@@ -133,15 +134,9 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             CheckpointEvery = CheckpointEvery,
             NoResume = NoResume.IsPresent,
         };
+        plan.Settings[RunSettings.Process] = Process.ToString();
+        plan.Settings[RunSettings.CheckpointEvery] = CheckpointEvery;
         ApplyRunParameters(plan);
-        plan.Settings = new Dictionary<string, object?>
-        {
-            [RunSettings.Process] = Process.ToString(),
-            [RunSettings.CheckpointEvery] = CheckpointEvery,
-            [RunSettings.MaxRetries] = MaxRetries,
-            [RunSettings.ThrottleLimit] = ThrottleLimit,
-            [RunSettings.TimeoutSeconds] = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSeconds)) ? TimeoutSeconds : null,
-        };
         return plan;
     }
 

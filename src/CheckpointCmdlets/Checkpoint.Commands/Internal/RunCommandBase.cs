@@ -1,7 +1,10 @@
 using System;
 using System.Globalization;
 using System.Management.Automation;
+using System.Linq;
+using System.Reflection;
 using System.Threading;
+using Checkpoint.Store;
 using Checkpoint.Runs;
 
 namespace Checkpoint.Commands.Internal;
@@ -43,12 +46,67 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [Parameter]
     public SwitchParameter SkipFailed { get; set; }
 
+    /// <summary>The base delay of the exponential backoff between retries, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 3600.0)]
+    public double RetryDelaySeconds { get; set; } = 1;
+
+    /// <summary>The longest wait between retries, Retry-After included, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 86400.0)]
+    public double MaxRetryDelaySeconds { get; set; } = 120;
+
+    /// <summary>Exception type names or HTTP status codes to treat as transient, beyond the built-in rule.</summary>
+    [Parameter]
+    public string[] RetryOn { get; set; } = Array.Empty<string>();
+
+    /// <summary>Exception type names or HTTP status codes never to retry.</summary>
+    [Parameter]
+    public string[] NoRetryOn { get; set; } = Array.Empty<string>();
+
+    /// <summary>Transient failures in a row that mean the API is down.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int MaxConsecutiveFailures { get; set; } = 10;
+
+    /// <summary>The longest an API outage is waited out, in minutes.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 10080.0)]
+    public double MaxOutageMinutes { get; set; } = 10;
+
+    /// <summary>The first wait of an outage, in seconds; each later wait doubles.</summary>
+    [Parameter]
+    [ValidateRange(0.0, 86400.0)]
+    public double OutageWaitSeconds { get; set; } = 30;
+
+    /// <summary>Modules to import into the runspaces of a parallel run (ThrottleLimit above 1, or -TimeoutSeconds).</summary>
+    [Parameter]
+    public string[] ImportModule { get; set; } = Array.Empty<string>();
+
+    private static readonly (string Setting, string Parameter)[] s_savedParameters =
+    {
+        (RunSettings.MaxRetries, nameof(MaxRetries)),
+        (RunSettings.ThrottleLimit, nameof(ThrottleLimit)),
+        (RunSettings.TimeoutSeconds, nameof(TimeoutSeconds)),
+        (RunSettings.RetryDelaySeconds, nameof(RetryDelaySeconds)),
+        (RunSettings.MaxRetryDelaySeconds, nameof(MaxRetryDelaySeconds)),
+        (RunSettings.RetryOn, nameof(RetryOn)),
+        (RunSettings.NoRetryOn, nameof(NoRetryOn)),
+        (RunSettings.MaxConsecutiveFailures, nameof(MaxConsecutiveFailures)),
+        (RunSettings.MaxOutageMinutes, nameof(MaxOutageMinutes)),
+        (RunSettings.OutageWaitSeconds, nameof(OutageWaitSeconds)),
+        (RunSettings.ImportModule, nameof(ImportModule)),
+    };
+
+    private TerminationSignal? _termination;
+
     /// <summary>Cancelled when the user presses Ctrl+C (or the pipeline is stopped).</summary>
     protected CancellationToken StopToken => _cancellation.Token;
 
     /// <inheritdoc/>
     public void Dispose()
     {
+        _termination?.Dispose();
         _cancellation.Dispose();
         GC.SuppressFinalize(this);
     }
@@ -56,15 +114,51 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     /// <inheritdoc/>
     protected override void StopProcessing() => _cancellation.Cancel();
 
+    /// <inheritdoc/>
+    protected override void BeginProcessing() => _termination = TerminationSignal.Watch(_cancellation.Cancel);
+
+    /// <inheritdoc/>
+    protected override void EndProcessing() => _termination?.Dispose();
+
     /// <summary>True when -WhatIf is in effect.</summary>
     protected bool IsWhatIf() => WhatIf.IsActive(this);
 
-    /// <summary>Copies the run-time parameters onto <paramref name="plan"/>.</summary>
+    /// <summary>Copies the run-time parameters onto <paramref name="plan"/>, and keeps them in its settings for a resume.</summary>
     protected void ApplyRunParameters(RunPlan plan)
     {
         plan.MaxRetries = MaxRetries;
         plan.Limit = MyInvocation.BoundParameters.ContainsKey(nameof(Limit)) ? Limit : null;
         plan.SkipFailed = SkipFailed.IsPresent;
+        plan.ThrottleLimit = ThrottleLimit;
+        plan.Timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : null;
+        plan.RetryDelay = TimeSpan.FromSeconds(RetryDelaySeconds);
+        plan.MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelaySeconds);
+        plan.RetryRules = new RetryRules(RetryOn, NoRetryOn);
+        plan.MaxConsecutiveFailures = MaxConsecutiveFailures;
+        plan.MaxOutage = TimeSpan.FromMinutes(MaxOutageMinutes);
+        plan.OutageWait = TimeSpan.FromSeconds(OutageWaitSeconds);
+        foreach ((string setting, string parameter) in s_savedParameters)
+        {
+            plan.Settings[setting] = GetType().GetProperty(parameter)!.GetValue(this);
+        }
+    }
+
+    /// <summary>
+    /// Sets the run-time parameters that were not given from what <paramref name="state"/> kept, so a resume
+    /// runs as the start did unless told otherwise.
+    /// </summary>
+    protected void RestoreRunParameters(RunState state)
+    {
+        foreach ((string setting, string parameter) in s_savedParameters)
+        {
+            if (MyInvocation.BoundParameters.ContainsKey(parameter) || !state.Settings.TryGetValue(setting, out object? value) || value is null)
+            {
+                continue;
+            }
+
+            PropertyInfo property = GetType().GetProperty(parameter)!;
+            property.SetValue(this, LanguagePrimitives.ConvertTo(value is System.Collections.IList list ? list.Cast<object>().ToArray() : value, property.PropertyType, CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>
@@ -100,10 +194,11 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
-            RunSummary summary = engine.Execute(new ScriptBlockProcessor(block), observer, StopToken);
+            var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule);
+            RunSummary summary = engine.Execute(factory, observer, StopToken);
             WriteObject(summary);
         }
-        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable)
+        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage)
         {
             ThrowTerminatingError(ErrorRecords.From(e));
         }

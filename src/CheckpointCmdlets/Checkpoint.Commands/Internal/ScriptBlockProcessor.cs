@@ -16,34 +16,65 @@ namespace Checkpoint.Commands.Internal;
 /// </summary>
 internal sealed class ScriptBlockProcessor : ISampleProcessor
 {
-    private readonly ScriptBlock _block;
+    private static readonly ScriptBlock s_seed = ScriptBlock.Create("param($seed) $null = Microsoft.PowerShell.Utility\\Get-Random -SetSeed $seed");
 
-    public ScriptBlockProcessor(ScriptBlock block) => _block = block;
+    private readonly ScriptBlock _block;
+    private readonly BlockText _text;
+    private readonly RetryRules _rules;
+
+    public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules)
+    {
+        _block = text.ForCallerRunspace(block);
+        _text = text;
+        _rules = rules;
+    }
 
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         PSObject input = SampleConverter.ToPSObject(sample);
-        var variables = new List<PSVariable>(4)
-        {
-            new("_", input),
-            new("CheckpointContext", context),
-            new("ErrorActionPreference", ActionPreference.Stop),
-        };
         Collection<PSObject> output;
         try
         {
-            output = _block.InvokeWithContext(null, variables, input);
+            if (_text.UsesGetRandom)
+            {
+                s_seed.Invoke(context.SampleSeed);
+            }
+
+            output = _block.InvokeWithContext(null, Variables(input, context, _text), input);
         }
         catch (PipelineStoppedException)
         {
             throw new OperationCanceledException("The run is stopping.", cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            return Failure(e);
+            return Failure(e, _rules);
         }
 
+        return Success(output);
+    }
+
+    public void Dispose()
+    {
+    }
+
+    /// <summary>The variables a block sees: $_, $CheckpointContext, ErrorActionPreference Stop, and its $using: values.</summary>
+    internal static List<PSVariable> Variables(PSObject input, SampleContext context, BlockText text)
+    {
+        var variables = new List<PSVariable>(3 + text.UsingVariables.Count)
+        {
+            new("_", input),
+            new("CheckpointContext", context),
+            new("ErrorActionPreference", ActionPreference.Stop),
+        };
+        variables.AddRange(text.UsingVariables);
+        return variables;
+    }
+
+    /// <summary>The outcome of an attempt that produced <paramref name="output"/>.</summary>
+    internal static SampleOutcome Success(Collection<PSObject> output)
+    {
         try
         {
             return SampleOutcome.Success(PSJson.Serialize(output));
@@ -55,8 +86,13 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>The outcome of an attempt that threw <paramref name="error"/>.</summary>
-    internal static SampleOutcome Failure(Exception error)
+    internal static SampleOutcome Failure(Exception error, RetryRules rules)
     {
+        if (error is MethodInvocationException { InnerException: Exception thrown })
+        {
+            error = thrown;
+        }
+
         ErrorRecord? record = (error as IContainsErrorRecord)?.ErrorRecord;
         Exception root = record?.Exception is Exception inner && inner is not ParentContainsErrorRecordException ? inner : error;
         if (root is ActionPreferenceStopException stop && stop.ErrorRecord?.Exception is Exception original)
@@ -68,11 +104,14 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
         string context = record is null
             ? error.ToString()
             : string.Join("\n", new[] { record.InvocationInfo?.PositionMessage, record.ScriptStackTrace, "FullyQualifiedErrorId: " + record.FullyQualifiedErrorId }.Where(s => !string.IsNullOrEmpty(s)));
+        int? status = FailureClassifier.HttpStatusOf(root);
+        string message = record?.ErrorDetails?.Message is string details && details.Length > 0 ? root.Message + " " + details : root.Message;
         return SampleOutcome.Failure(
             root.GetType().FullName ?? root.GetType().Name,
-            root.Message,
-            FailureClassifier.IsTransient(root),
-            FailureClassifier.HttpStatusOf(root),
-            context);
+            message,
+            rules.IsTransient(root, status, FailureClassifier.IsTransient(root)),
+            status,
+            context,
+            FailureClassifier.RetryAfterOf(root, DateTimeOffset.UtcNow));
     }
 }

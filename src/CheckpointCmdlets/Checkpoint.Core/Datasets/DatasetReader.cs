@@ -105,6 +105,9 @@ public static class DatasetReader
     private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived)
     {
         long row = 0;
+
+        // CsvHelper reports bad data when it parses a record's fields, after the row was counted.
+        long current = 0;
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             Mode = CsvMode.RFC4180,
@@ -113,8 +116,8 @@ public static class DatasetReader
             BadDataFound = args => throw new DatasetException(
                 ErrorIds.MalformedCsv,
                 path,
-                $"'{path}' is not valid CSV at row {row + 1} (line {args.Context.Parser?.RawRow}): a quote inside an unquoted field or after a closing quote. Quote the field and double any quote inside it.",
-                row + 1),
+                $"'{path}' is not valid CSV at row {current}: a quote is unbalanced or misplaced (a quote inside an unquoted field, text after a closing quote, or a quote never closed). Quote the whole field and double any quote inside it.",
+                current),
         };
         using var csv = new CsvReader(text, config, leaveOpen: true);
         string[] header;
@@ -137,6 +140,7 @@ public static class DatasetReader
         while (true)
         {
             bool more;
+            current = row + 1;
             try
             {
                 more = csv.Read();

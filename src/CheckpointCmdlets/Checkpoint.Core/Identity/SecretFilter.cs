@@ -2,6 +2,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Security;
 using System.Text;
 
@@ -56,11 +57,21 @@ public static class SecretFilter
                 continue;
             }
 
-            result[name] = entry.Value is IDictionary nested ? WithoutSecrets(nested) : entry.Value;
+            result[name] = WithoutSecretsIn(entry.Value);
         }
 
         return result;
     }
+
+    // Dictionaries inside lists (headers = @(@{ Authorization = ... })) are filtered too.
+    // A list without dictionaries in it is kept as it is.
+    private static object? WithoutSecretsIn(object? value) => value switch
+    {
+        IDictionary nested => WithoutSecrets(nested),
+        string text => text,
+        IEnumerable items when items.Cast<object?>().Any(i => i is IDictionary || (i is IEnumerable && i is not string)) => items.Cast<object?>().Select(WithoutSecretsIn).ToList(),
+        _ => value,
+    };
 
     private static IEnumerable<string> SplitWords(string name)
     {

@@ -59,6 +59,65 @@ public static class FailureClassifier
         return false;
     }
 
+    /// <summary>
+    /// The wait a server asked for in a Retry-After header (seconds, or an HTTP date), found on the response
+    /// of <paramref name="error"/> or of an exception inside it; null when there is none.
+    /// </summary>
+    public static TimeSpan? RetryAfterOf(Exception error, DateTimeOffset now)
+    {
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            object? response = Property(e, "Response");
+            if (response is null)
+            {
+                continue;
+            }
+
+            // HttpResponseMessage: Headers.RetryAfter is a RetryConditionHeaderValue with Delta or Date.
+            if (Property(response, "Headers") is object headers && Property(headers, "RetryAfter") is object condition)
+            {
+                if (Property(condition, "Delta") is TimeSpan delta)
+                {
+                    return delta;
+                }
+
+                if (Property(condition, "Date") is DateTimeOffset date)
+                {
+                    return date > now ? date - now : TimeSpan.Zero;
+                }
+            }
+
+            // HttpWebResponse (Windows PowerShell): Headers["Retry-After"] as text.
+            if (Property(response, "Headers") is System.Collections.Specialized.NameValueCollection collection)
+            {
+                return ParseRetryAfter(collection["Retry-After"], now);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Parses a Retry-After value: delta-seconds or an HTTP date.</summary>
+    public static TimeSpan? ParseRetryAfter(string? value, DateTimeOffset now)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (int.TryParse(value!.Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int seconds))
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        if (DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out DateTimeOffset date))
+        {
+            return date > now ? date - now : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
     /// <summary>408 Request Timeout, 429 Too Many Requests, and every 5xx.</summary>
     public static bool IsTransientStatus(int status) => status == 408 || status == 429 || (status >= 500 && status <= 599);
 

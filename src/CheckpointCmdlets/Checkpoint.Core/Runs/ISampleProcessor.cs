@@ -4,7 +4,7 @@ using Checkpoint.Datasets;
 namespace Checkpoint.Runs;
 
 /// <summary>Runs one attempt at one sample. The cmdlets implement it with a scriptblock.</summary>
-public interface ISampleProcessor
+public interface ISampleProcessor : System.IDisposable
 {
     /// <summary>
     /// Runs the attempt and reports its outcome; never throws for a failure of the work itself. Throws

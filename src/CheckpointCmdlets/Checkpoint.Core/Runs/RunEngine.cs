@@ -16,9 +16,6 @@ namespace Checkpoint.Runs;
 /// </summary>
 public sealed class RunEngine
 {
-    private const int SkipMessagesShown = 3;
-    private static readonly TimeSpan s_progressInterval = TimeSpan.FromMilliseconds(250);
-
     private readonly RunPlan _plan;
     private readonly RunIdentity _identity;
 
@@ -53,10 +50,10 @@ public sealed class RunEngine
                 continue;
             }
 
-            RecordStatus? status = index.Samples.TryGetValue(sample.Id, out SampleEntry entry) ? entry.Status : null;
-            completed += status == RecordStatus.Completed ? 1 : 0;
-            failed += status == RecordStatus.Failed ? 1 : 0;
-            if (ShouldProcess(status) && (_plan.Limit is null || toProcess < _plan.Limit))
+            SampleEntry? entry = index.Samples.TryGetValue(sample.Id, out SampleEntry found) ? found : null;
+            completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
+            failed += entry?.IsFailed == true ? 1 : 0;
+            if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
             {
                 toProcess++;
             }
@@ -66,11 +63,13 @@ public sealed class RunEngine
     }
 
     /// <summary>
-    /// Runs every pending sample (and, unless the plan says otherwise, every failed one) through
-    /// <paramref name="processor"/>. Cancelling <paramref name="cancellationToken"/> stops the run cleanly: the
-    /// sample in flight stays pending, the files are synced, and the state says Interrupted.
+    /// Runs every pending sample (and, unless the plan says otherwise, every failed one) through the
+    /// processors of <paramref name="factory"/>: on the caller's thread when it offers an inline processor,
+    /// else on <see cref="RunPlan.ThrottleLimit"/> worker threads. Every observer call comes on the caller's
+    /// thread. Cancelling <paramref name="cancellationToken"/> stops the run cleanly: samples in flight stay
+    /// pending, the files are synced, and the state says Interrupted.
     /// </summary>
-    public RunSummary Execute(ISampleProcessor processor, IRunObserver observer, CancellationToken cancellationToken)
+    public RunSummary Execute(ISampleProcessorFactory factory, IRunObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
@@ -97,105 +96,51 @@ public sealed class RunEngine
         PrepareState(store, dataset, observer);
         store.Checkpoint();
 
-        var counts = new Counts();
-        bool cancelled = false;
-        var lastProgress = Stopwatch.StartNew();
+        var session = new RunSession(this, _plan, store, dataset, observer, clock);
+        Exception? fatal = null;
         try
         {
-            foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
+            ISampleProcessor? inline = _plan.ThrottleLimit == 1 && _plan.Timeout is null ? factory.CreateInline() : null;
+            if (inline is not null)
             {
-                if (!InShard(sample.Id))
+                using (inline)
                 {
-                    continue;
-                }
-
-                RecordStatus? status = store.Index.Samples.TryGetValue(sample.Id, out SampleEntry entry) ? entry.Status : null;
-                bool limitReached = _plan.Limit is int limit && counts.Processed >= limit;
-                if (!ShouldProcess(status) || limitReached || cancellationToken.IsCancellationRequested)
-                {
-                    counts.Count(status);
-                    if (status == RecordStatus.Completed)
-                    {
-                        counts.Skipped++;
-                        if (counts.Skipped <= SkipMessagesShown)
-                        {
-                            observer.Verbose("Skipping completed sample: " + sample.Id);
-                        }
-                    }
-
-                    continue;
-                }
-
-                RecordStatus outcome = RunSample(store, processor, observer, sample, entry.Attempt, status is not null, cancellationToken);
-                counts.Processed++;
-                counts.Count(outcome);
-                if (lastProgress.Elapsed >= s_progressInterval)
-                {
-                    observer.Progress(MakeProgress(files.RunId, dataset.IncludedCount, store, counts, clock.Elapsed, finished: false));
-                    lastProgress.Restart();
+                    session.RunInline(inline, cancellationToken);
                 }
             }
+            else
+            {
+                session.RunParallel(factory, cancellationToken);
+            }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            cancelled = true;
+            session.Cancelled = true;
         }
-
-        if (counts.Skipped > SkipMessagesShown)
+        catch (Exception e) when (e is CheckpointException)
         {
-            observer.Verbose(string.Format(CultureInfo.InvariantCulture, "... (skipping {0} more completed samples)", counts.Skipped - SkipMessagesShown));
-        }
-
-        cancelled |= cancellationToken.IsCancellationRequested;
-        if (cancelled)
-        {
-            // The dataset was not read to its end: count from the checkpoint instead.
-            counts.Completed = Math.Min(store.Index.CompletedCount, dataset.IncludedCount);
-            counts.Failed = Math.Min(store.Index.FailedCount, dataset.IncludedCount - counts.Completed);
+            fatal = e;
         }
 
-        RunStatus final = cancelled ? RunStatus.Interrupted
-            : counts.Completed == dataset.IncludedCount ? RunStatus.Completed
-            : RunStatus.Incomplete;
-        store.State.TotalSamples = dataset.IncludedCount;
-        store.Close(final);
-        observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", store.Index.CompletedCount, store.Index.ErrorCount));
-        observer.Progress(MakeProgress(files.RunId, dataset.IncludedCount, store, counts, clock.Elapsed, finished: true));
-        return new RunSummary
-        {
-            RunId = files.RunId,
-            Dataset = dataset.Path,
-            Model = _plan.Model,
-            Shard = _plan.Shard?.ToString() ?? string.Empty,
-            TotalSamples = dataset.IncludedCount,
-            CompletedSamples = counts.Completed,
-            FailedSamples = counts.Failed,
-            PendingSamples = dataset.IncludedCount - counts.Completed - counts.Failed,
-            ProcessedThisRun = counts.Processed,
-            SkippedThisRun = counts.Skipped,
-            Duration = clock.Elapsed,
-            Status = final.ToString(),
-            OutputDirectory = files.Directory,
-            Path = files.ResultsPath,
-        };
+        return session.Finish(fatal, cancellationToken);
     }
 
-    private static RunProgress MakeProgress(string runId, int total, CheckpointStore store, Counts counts, TimeSpan elapsed, bool finished)
+    /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
+    internal bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
+
+    /// <summary>
+    /// True when a sample with this latest record is to be processed: never attempted, left pending by a
+    /// failed attempt that was not final, failed for good (unless -SkipFailed), or anything with -NoResume.
+    /// </summary>
+    internal bool ShouldProcess(SampleEntry? entry)
     {
-        double rate = elapsed.TotalSeconds > 0 ? counts.Processed / elapsed.TotalSeconds : 0;
-        int left = Math.Max(0, total - store.Index.CompletedCount);
-        TimeSpan? remaining = rate > 0 ? TimeSpan.FromSeconds(left / rate) : null;
-        return new RunProgress(runId, total, Math.Min(total, store.Index.CompletedCount), store.Index.FailedCount, counts.Processed, rate, remaining, finished);
+        if (entry is not SampleEntry e || _plan.NoResume)
+        {
+            return true;
+        }
+
+        return e.Status != RecordStatus.Completed && (!e.IsFailed || !_plan.SkipFailed);
     }
-
-    private bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
-
-    private bool ShouldProcess(RecordStatus? status) => status switch
-    {
-        null => true,
-        RecordStatus.Completed => _plan.NoResume,
-        _ => !_plan.SkipFailed || _plan.NoResume,
-    };
 
     private void PrepareState(CheckpointStore store, DatasetInfo dataset, IRunObserver observer)
     {
@@ -231,79 +176,5 @@ public sealed class RunEngine
     {
         using var document = System.Text.Json.JsonDocument.Parse(canonical);
         return document.RootElement.GetProperty("config").GetRawText();
-    }
-
-    private RecordStatus RunSample(CheckpointStore store, ISampleProcessor processor, IRunObserver observer, Sample sample, int previousAttempt, bool seenBefore, CancellationToken cancellationToken)
-    {
-        int attempt = seenBefore ? previousAttempt : 0;
-        for (int retry = 0; retry <= _plan.MaxRetries; retry++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            attempt++;
-            var context = new SampleContext(store.Files.RunId, sample.Id, attempt, _plan.Model, _plan.Config, _plan.Seed, _plan.Shard?.ToString());
-            DateTimeOffset started = DateTimeOffset.UtcNow;
-            var timer = Stopwatch.StartNew();
-            SampleOutcome outcome = processor.Process(sample, context, cancellationToken);
-            timer.Stop();
-            var record = new CheckpointRecord
-            {
-                SampleId = sample.Id,
-                Status = outcome.Succeeded ? RecordStatus.Completed : RecordStatus.Failed,
-                Attempt = attempt,
-                StartedAt = started,
-                CompletedAt = started + timer.Elapsed,
-                DurationMs = timer.Elapsed.TotalMilliseconds,
-                Shard = _plan.Shard?.ToString(),
-                OutputJson = outcome.Succeeded ? outcome.OutputJson : null,
-                Error = outcome.Succeeded ? null : new RecordError
-                {
-                    Type = outcome.ErrorType ?? "Error",
-                    Message = outcome.ErrorMessage ?? string.Empty,
-                    Transient = outcome.Transient,
-                    HttpStatus = outcome.HttpStatus,
-                },
-            };
-            if (store.Append(record, outcome.Context))
-            {
-                observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", store.Index.CompletedCount, store.Index.ErrorCount));
-            }
-
-            bool last = outcome.Succeeded || retry == _plan.MaxRetries;
-            if (!outcome.Succeeded)
-            {
-                observer.Verbose($"Error processing sample {sample.Id}: {record.Error!.Type}{(last ? string.Empty : " (will retry)")}");
-            }
-
-            if (last)
-            {
-                observer.SampleFinished(SampleResult.FromRecord(store.Files.RunId, record));
-                return record.Status;
-            }
-        }
-
-        throw new InvalidOperationException("unreachable");
-    }
-
-    private sealed class Counts
-    {
-        public int Processed { get; set; }
-
-        public int Skipped { get; set; }
-
-        public int Completed { get; set; }
-
-        public int Failed { get; set; }
-
-        public void Count(RecordStatus? status)
-        {
-            if (status == RecordStatus.Completed)
-            {
-                Completed++;
-            }
-            else if (status == RecordStatus.Failed)
-            {
-                Failed++;
-            }
-        }
     }
 }

@@ -41,6 +41,30 @@ public sealed class RunPlan
     /// <summary>Retries after a failed attempt.</summary>
     public int MaxRetries { get; set; } = 3;
 
+    /// <summary>The base delay of the exponential backoff between retries.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest wait between retries, Retry-After headers included.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>The longest one attempt may take, or null for no limit.</summary>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>Which failures are transient, beyond (or against) the built-in rule.</summary>
+    public RetryRules RetryRules { get; set; } = RetryRules.Default;
+
+    /// <summary>Failed attempts in a row (transient, across samples) that mean the API is down.</summary>
+    public int MaxConsecutiveFailures { get; set; } = 10;
+
+    /// <summary>The longest an outage is waited out before the run stops with ApiOutage.</summary>
+    public TimeSpan MaxOutage { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The first wait of an outage; each later wait doubles.</summary>
+    public TimeSpan OutageWait { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Samples in flight at once: 1 runs on the caller's thread.</summary>
+    public int ThrottleLimit { get; set; } = 1;
+
     /// <summary>Process at most this many pending samples, or all when null.</summary>
     public int? Limit { get; set; }
 

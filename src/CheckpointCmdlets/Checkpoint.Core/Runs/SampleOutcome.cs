@@ -25,6 +25,9 @@ public sealed class SampleOutcome
     /// <summary>The HTTP status of a failed call, when there was one.</summary>
     public int? HttpStatus { get; private init; }
 
+    /// <summary>How long the server asked the caller to wait (a Retry-After header), when it did.</summary>
+    public System.TimeSpan? RetryAfter { get; private init; }
+
     /// <summary>Where the error happened (script stack, call details), for the errors log.</summary>
     public string? Context { get; private init; }
 
@@ -32,8 +35,9 @@ public sealed class SampleOutcome
     public static SampleOutcome Success(string? outputJson) => new() { Succeeded = true, OutputJson = outputJson };
 
     /// <summary>A failed attempt.</summary>
-    public static SampleOutcome Failure(string type, string message, bool transient, int? httpStatus = null, string? context = null) => new()
+    public static SampleOutcome Failure(string type, string message, bool transient, int? httpStatus = null, string? context = null, System.TimeSpan? retryAfter = null) => new()
     {
+        RetryAfter = retryAfter,
         Succeeded = false,
         ErrorType = type,
         ErrorMessage = message,

@@ -20,15 +20,7 @@ public sealed class CheckpointIndex
         Issues = issues;
         foreach (SampleEntry entry in samples.Values)
         {
-            if (entry.Status == RecordStatus.Completed)
-            {
-                CompletedCount++;
-            }
-            else
-            {
-                FailedCount++;
-            }
-
+            CountIn(entry, 1);
             ErrorCount += entry.FailedAttempts;
             if (entry.CompletedAtTicks > LastRecordTicks)
             {
@@ -49,8 +41,11 @@ public sealed class CheckpointIndex
     /// <summary>Samples whose latest record is completed.</summary>
     public int CompletedCount { get; private set; }
 
-    /// <summary>Samples whose latest record is failed.</summary>
+    /// <summary>Samples whose latest record is a failure the run gave up on.</summary>
     public int FailedCount { get; private set; }
+
+    /// <summary>Samples whose latest record is a failed attempt that left them pending (stopped, killed, outage).</summary>
+    public int RetryingCount { get; private set; }
 
     /// <summary>Failed attempts recorded, over all samples and history.</summary>
     public int ErrorCount { get; private set; }
@@ -69,35 +64,39 @@ public sealed class CheckpointIndex
     /// </summary>
     internal void Apply(CheckpointRecord record, int fileIndex, long offset, int length)
     {
-        _samples.TryGetValue(record.SampleId, out SampleEntry old);
-        bool existed = _samples.ContainsKey(record.SampleId);
-        if (existed)
+        if (_samples.TryGetValue(record.SampleId, out SampleEntry old))
         {
-            if (old.Status == RecordStatus.Completed)
-            {
-                CompletedCount--;
-            }
-            else
-            {
-                FailedCount--;
-            }
+            CountIn(old, -1);
         }
 
         int failed = old.FailedAttempts + (record.Status == RecordStatus.Failed ? 1 : 0);
         long ticks = record.CompletedAt.UtcTicks;
-        _samples[record.SampleId] = new SampleEntry(record.Status, record.Attempt, ticks, fileIndex, offset, length, failed);
-        if (record.Status == RecordStatus.Completed)
+        var entry = new SampleEntry(record.Status, record.Final, record.Attempt, ticks, fileIndex, offset, length, failed);
+        _samples[record.SampleId] = entry;
+        CountIn(entry, 1);
+        if (record.Status == RecordStatus.Failed)
         {
-            CompletedCount++;
-        }
-        else
-        {
-            FailedCount++;
             ErrorCount++;
         }
 
         LastRecordTicks = Math.Max(LastRecordTicks, ticks);
         _appended++;
+    }
+
+    private void CountIn(SampleEntry entry, int delta)
+    {
+        if (entry.Status == RecordStatus.Completed)
+        {
+            CompletedCount += delta;
+        }
+        else if (entry.Final)
+        {
+            FailedCount += delta;
+        }
+        else
+        {
+            RetryingCount += delta;
+        }
     }
 
     /// <summary>True when the latest record of <paramref name="sampleId"/> is completed.</summary>

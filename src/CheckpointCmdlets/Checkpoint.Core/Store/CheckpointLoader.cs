@@ -189,11 +189,11 @@ public static class CheckpointLoader
                 || (summary.CompletedAtTicks == existing.CompletedAtTicks && summary.Status == RecordStatus.Completed);
             if (!newer)
             {
-                samples[summary.SampleId] = new SampleEntry(existing.Status, existing.Attempt, existing.CompletedAtTicks, existing.FileIndex, existing.Offset, existing.Length, failed);
+                samples[summary.SampleId] = new SampleEntry(existing.Status, existing.Final, existing.Attempt, existing.CompletedAtTicks, existing.FileIndex, existing.Offset, existing.Length, failed);
                 return;
             }
         }
 
-        samples[summary.SampleId] = new SampleEntry(summary.Status, summary.Attempt, summary.CompletedAtTicks, fileIndex, offset, length, failed);
+        samples[summary.SampleId] = new SampleEntry(summary.Status, summary.Final, summary.Attempt, summary.CompletedAtTicks, fileIndex, offset, length, failed);
     }
 }

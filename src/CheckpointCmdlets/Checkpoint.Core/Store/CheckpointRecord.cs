@@ -17,6 +17,13 @@ public sealed class CheckpointRecord
     /// <summary>Whether the attempt completed or failed.</summary>
     public RecordStatus Status { get; init; }
 
+    /// <summary>
+    /// For a failed record: true when the sample was given up on (retries exhausted or a permanent error), so
+    /// it counts as failed; false when the attempt failed but the sample was left pending (stopped, killed
+    /// or an outage while retries remained). Ignored for a completed record.
+    /// </summary>
+    public bool Final { get; init; } = true;
+
     /// <summary>The attempt number, from 1.</summary>
     public int Attempt { get; init; } = 1;
 

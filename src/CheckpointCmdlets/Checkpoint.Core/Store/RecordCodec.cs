@@ -49,6 +49,11 @@ internal static class RecordCodec
         writer.WriteNumber("v", CheckpointRecord.CurrentFormatVersion);
         writer.WriteString("sample_id", record.SampleId);
         writer.WriteString("status", record.Status == RecordStatus.Completed ? "completed" : "failed");
+        if (record.Status == RecordStatus.Failed)
+        {
+            writer.WriteBoolean("final", record.Final);
+        }
+
         writer.WriteNumber("attempt", record.Attempt);
         writer.WriteString("started_at", record.StartedAt.UtcDateTime);
         writer.WriteString("completed_at", record.CompletedAt.UtcDateTime);
@@ -150,13 +155,22 @@ internal static class RecordCodec
         }
 
         RecordStatus status;
+        bool final = true;
         if (Expect(line, ref pos, "completed\""u8))
         {
             status = RecordStatus.Completed;
         }
-        else if (Expect(line, ref pos, "failed\""u8))
+        else if (Expect(line, ref pos, "failed\",\"final\":"u8))
         {
             status = RecordStatus.Failed;
+            if (Expect(line, ref pos, "false"u8))
+            {
+                final = false;
+            }
+            else if (!Expect(line, ref pos, "true"u8))
+            {
+                return false;
+            }
         }
         else
         {
@@ -193,7 +207,7 @@ internal static class RecordCodec
             return false;
         }
 
-        summary = new RecordSummary(version, Utf8(id), status, attempt, ticks, shard);
+        summary = new RecordSummary(version, Utf8(id), status, final, attempt, ticks, shard);
         return true;
     }
 
@@ -204,6 +218,7 @@ internal static class RecordCodec
         int version = 0;
         string? sampleId = null;
         RecordStatus? status = null;
+        bool final = true;
         int attempt = 1;
         long completedAt = 0;
         string? shard = null;
@@ -239,6 +254,11 @@ internal static class RecordCodec
                     status = reader.ValueTextEquals("completed"u8) ? RecordStatus.Completed
                         : reader.ValueTextEquals("failed"u8) ? RecordStatus.Failed
                         : null;
+                }
+                else if (reader.ValueTextEquals("final"u8))
+                {
+                    reader.Read();
+                    final = reader.TokenType != JsonTokenType.False;
                 }
                 else if (reader.ValueTextEquals("attempt"u8))
                 {
@@ -284,7 +304,7 @@ internal static class RecordCodec
             return false;
         }
 
-        summary = new RecordSummary(version, sampleId!, status.Value, attempt, completedAt, shard);
+        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard);
         return true;
     }
 
@@ -311,6 +331,7 @@ internal static class RecordCodec
         {
             SampleId = root.GetProperty("sample_id").GetString()!,
             Status = root.GetProperty("status").ValueEquals("completed"u8) ? RecordStatus.Completed : RecordStatus.Failed,
+            Final = !root.TryGetProperty("final", out JsonElement f) || f.ValueKind != JsonValueKind.False,
             Attempt = root.TryGetProperty("attempt", out JsonElement a) ? a.GetInt32() : 1,
             StartedAt = root.TryGetProperty("started_at", out JsonElement s) ? s.GetDateTimeOffset() : default,
             CompletedAt = root.TryGetProperty("completed_at", out JsonElement c) ? c.GetDateTimeOffset() : default,

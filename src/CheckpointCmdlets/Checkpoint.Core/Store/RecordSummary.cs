@@ -3,11 +3,12 @@ namespace Checkpoint.Store;
 /// <summary>What the loader keeps of a record without parsing its output: enough for stats and resume.</summary>
 internal readonly struct RecordSummary
 {
-    public RecordSummary(int version, string sampleId, RecordStatus status, int attempt, long completedAtTicks, string? shard)
+    public RecordSummary(int version, string sampleId, RecordStatus status, bool final, int attempt, long completedAtTicks, string? shard)
     {
         Version = version;
         SampleId = sampleId;
         Status = status;
+        Final = final;
         Attempt = attempt;
         CompletedAtTicks = completedAtTicks;
         Shard = shard;
@@ -18,6 +19,8 @@ internal readonly struct RecordSummary
     public string SampleId { get; }
 
     public RecordStatus Status { get; }
+
+    public bool Final { get; }
 
     public int Attempt { get; }
 

@@ -23,7 +23,7 @@ public sealed class RunFiles
     public const string StateSuffix = "_resume_state.json";
 
     private static readonly Regex s_runFile = new(
-        @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?(?:\.jsonl|_resume_state\.json)$",
+        @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?(?:\.jsonl|_resume_state\.json)\z",
         RegexOptions.CultureInvariant);
 
     /// <summary>Names the files of <paramref name="runId"/> (or of one shard of it) in <paramref name="directory"/>.</summary>
@@ -69,7 +69,7 @@ public sealed class RunFiles
 
     /// <summary>True when <paramref name="runId"/> has the shape of a run id and only safe characters.</summary>
     public static bool IsValidRunId(string? runId) =>
-        runId is not null && Regex.IsMatch(runId, @"^\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8}$", RegexOptions.CultureInvariant);
+        runId is not null && Regex.IsMatch(runId, @"^\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8}\z", RegexOptions.CultureInvariant);
 
     /// <summary>The run ids that have a results or state file in <paramref name="directory"/>.</summary>
     public static IReadOnlyList<string> DiscoverRunIds(string directory)
@@ -140,11 +140,11 @@ public sealed class RunFiles
 
         string[] exact = { ResultsPath, StatePath, ErrorLogPath, LockPath, LockInfoPath };
         var found = exact.Where(File.Exists).ToList();
-        foreach (string prefix in new[] { BaseName + ResultsExtension + ".damaged-", BaseName + StateSuffix + ".tmp-", BaseName + ".lock.json.tmp-" })
-        {
-            found.AddRange(System.IO.Directory.EnumerateFiles(Directory, prefix + "*").Where(p => System.IO.Path.GetFileName(p).StartsWith(prefix, StringComparison.Ordinal)));
-        }
-
+        // Sidecars and temp files by their exact shapes, so that no other run's file can match by prefix.
+        var sidecar = new Regex(
+            "^" + Regex.Escape(BaseName) + @"(?:\.jsonl\.damaged-\d{8}T\d{9}Z-at-\d+|_resume_state\.json\.tmp-\d+|\.lock\.json\.tmp-\d+)\z",
+            RegexOptions.CultureInvariant);
+        found.AddRange(System.IO.Directory.EnumerateFiles(Directory, BaseName + "*").Where(p => sidecar.IsMatch(System.IO.Path.GetFileName(p))));
         return found;
     }
 

@@ -3,9 +3,10 @@ namespace Checkpoint.Store;
 /// <summary>Where the latest record of one sample is, and what it says.</summary>
 public readonly struct SampleEntry
 {
-    internal SampleEntry(RecordStatus status, int attempt, long completedAtTicks, int fileIndex, long offset, int length, int failedAttempts)
+    internal SampleEntry(RecordStatus status, bool final, int attempt, long completedAtTicks, int fileIndex, long offset, int length, int failedAttempts)
     {
         Status = status;
+        Final = final;
         Attempt = attempt;
         CompletedAtTicks = completedAtTicks;
         FileIndex = fileIndex;
@@ -16,6 +17,12 @@ public readonly struct SampleEntry
 
     /// <summary>The status of the latest record.</summary>
     public RecordStatus Status { get; }
+
+    /// <summary>For a failed latest record: true when the sample was given up on; false when it is still pending.</summary>
+    public bool Final { get; }
+
+    /// <summary>True when the latest record is a failure the run gave up on (it counts as failed, not pending).</summary>
+    public bool IsFailed => Status == RecordStatus.Failed && Final;
 
     /// <summary>The attempt number of the latest record.</summary>
     public int Attempt { get; }

@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using System.Text;
+
+namespace Checkpoint.Commands.Internal;
+
+/// <summary>
+/// A -Process block prepared for running anywhere: <c>$using:name</c> references are rewritten to plain
+/// variables whose values are taken once, from the caller's scope, when the run starts (as ForEach-Object
+/// -Parallel does), and the block is checked for Get-Random, which is then seeded per sample.
+/// </summary>
+internal sealed class BlockText
+{
+    private BlockText(string text, IReadOnlyList<PSVariable> usingVariables, bool usesGetRandom, bool rewritten)
+    {
+        Text = text;
+        UsingVariables = usingVariables;
+        UsesGetRandom = usesGetRandom;
+        Rewritten = rewritten;
+    }
+
+    /// <summary>The block's body, with $using: references rewritten.</summary>
+    public string Text { get; }
+
+    /// <summary>The values of the $using: references, as variables to define where the block runs.</summary>
+    public IReadOnlyList<PSVariable> UsingVariables { get; }
+
+    /// <summary>True when the block calls Get-Random (by name or its 'random' alias).</summary>
+    public bool UsesGetRandom { get; }
+
+    /// <summary>True when $using: references were rewritten (the original block cannot run as it is).</summary>
+    public bool Rewritten { get; }
+
+    /// <summary>Prepares <paramref name="block"/>, reading $using: values from <paramref name="cmdlet"/>'s scope.</summary>
+    public static BlockText From(ScriptBlock block, PSCmdlet cmdlet)
+    {
+        Ast ast = block.Ast;
+        string text = ast.Extent.Text;
+        int baseOffset = ast.Extent.StartOffset;
+        if (ast is ScriptBlockAst { Parent: ScriptBlockExpressionAst } || (text.StartsWith("{", StringComparison.Ordinal) && text.EndsWith("}", StringComparison.Ordinal)))
+        {
+            text = text.Substring(1, text.Length - 2);
+            baseOffset++;
+        }
+
+        bool usesGetRandom = ast.FindAll(a => a is CommandAst c && IsGetRandom(c.GetCommandName()), searchNestedScriptBlocks: true).Any();
+        var usings = ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true).Cast<UsingExpressionAst>().ToList();
+        if (usings.Count == 0)
+        {
+            return new BlockText(text, Array.Empty<PSVariable>(), usesGetRandom, rewritten: false);
+        }
+
+        var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var variables = new List<PSVariable>();
+        var builder = new StringBuilder(text);
+        foreach (UsingExpressionAst use in usings.OrderByDescending(u => u.Extent.StartOffset))
+        {
+            VariableExpressionAst variable = UsingExpressionAst.ExtractUsingVariable(use);
+            string userPath = variable.VariablePath.UserPath;
+            if (!names.TryGetValue(userPath, out string? local))
+            {
+                local = "__checkpoint_using_" + names.Count.ToString(CultureInfo.InvariantCulture);
+                names.Add(userPath, local);
+                variables.Add(new PSVariable(local, ValueOf(cmdlet, variable)));
+            }
+
+            // Only the $using:name part is replaced; an index or member access around it stays.
+            int start = variable.Extent.StartOffset - baseOffset;
+            builder.Remove(start, variable.Extent.EndOffset - variable.Extent.StartOffset);
+            builder.Insert(start, "$" + local);
+        }
+
+        return new BlockText(builder.ToString(), variables, usesGetRandom, rewritten: true);
+    }
+
+    /// <summary>The block to run in the caller's runspace: the original, unless it had to be rewritten.</summary>
+    public ScriptBlock ForCallerRunspace(ScriptBlock original) => Rewritten ? ScriptBlock.Create(Text) : original;
+
+    private static bool IsGetRandom(string? name) =>
+        name is not null && (name.Equals("Get-Random", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("random", StringComparison.OrdinalIgnoreCase)
+            || name.EndsWith("\\Get-Random", StringComparison.OrdinalIgnoreCase));
+
+    private static object? ValueOf(PSCmdlet cmdlet, VariableExpressionAst variable)
+    {
+        VariablePath path = variable.VariablePath;
+        if (path.IsDriveQualified && path.DriveName.Equals("env", StringComparison.OrdinalIgnoreCase))
+        {
+            return Environment.GetEnvironmentVariable(path.UserPath.Substring(path.DriveName.Length + 1));
+        }
+
+        return cmdlet.SessionState.PSVariable.GetValue(path.UserPath);
+    }
+}

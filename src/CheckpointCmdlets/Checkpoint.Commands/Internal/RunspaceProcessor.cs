@@ -1,0 +1,78 @@
+using System;
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+using Checkpoint.Datasets;
+using Checkpoint.Runs;
+
+namespace Checkpoint.Commands.Internal;
+
+/// <summary>
+/// Runs attempts in a runspace of its own (one per worker thread, opened once per run), so that attempts can
+/// run in parallel and a timeout or Ctrl+C can stop one. The block is compiled once in that runspace.
+/// </summary>
+internal sealed class RunspaceProcessor : ISampleProcessor
+{
+    private const string InvokeScript =
+        "param($block, $sample, $variables, $seed) "
+        + "if ($null -ne $seed) { $null = Microsoft.PowerShell.Utility\\Get-Random -SetSeed $seed } "
+        + "$block.InvokeWithContext($null, $variables, $sample)";
+
+    private readonly Runspace _runspace;
+    private readonly ScriptBlock _block;
+    private readonly BlockText _text;
+    private readonly RetryRules _rules;
+
+    public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules)
+    {
+        _text = text;
+        _rules = rules;
+        _runspace = RunspaceFactory.CreateRunspace(state);
+        _runspace.Open();
+        using PowerShell compile = PowerShell.Create();
+        compile.Runspace = _runspace;
+        Collection<PSObject> compiled = compile.AddScript("param($text) [scriptblock]::Create($text)").AddArgument(text.Text).Invoke();
+        _block = (ScriptBlock)compiled[0].BaseObject;
+    }
+
+    public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        using PowerShell shell = PowerShell.Create();
+        shell.Runspace = _runspace;
+        PSObject input = SampleConverter.ToPSObject(sample);
+        shell.AddScript(InvokeScript, useLocalScope: true)
+            .AddArgument(_block)
+            .AddArgument(input)
+            .AddArgument(ScriptBlockProcessor.Variables(input, context, _text))
+            .AddArgument(_text.UsesGetRandom ? context.SampleSeed : null);
+        Collection<PSObject> output;
+        using (cancellationToken.Register(() => shell.BeginStop(null, null)))
+        {
+            try
+            {
+                output = shell.Invoke();
+            }
+            catch (PipelineStoppedException)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new OperationCanceledException("The attempt was stopped.");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                return ScriptBlockProcessor.Failure(e, _rules);
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return ScriptBlockProcessor.Success(output);
+    }
+
+    public void Dispose() => _runspace.Dispose();
+}

@@ -1,0 +1,40 @@
+using System;
+using Checkpoint.Store;
+
+namespace Checkpoint.Runs;
+
+/// <summary>Something a sample's work reports, carried to the caller's thread before the observer sees it.</summary>
+internal sealed class RunEvent
+{
+    private RunEvent(RunEventKind kind)
+    {
+        Kind = kind;
+    }
+
+    public RunEventKind Kind { get; }
+
+    public string? Message { get; private init; }
+
+    public SampleResult? Result { get; private init; }
+
+    /// <summary>For <see cref="RunEventKind.Finished"/>: the sample's status now, or null when it was left pending.</summary>
+    public RecordStatus? FinalStatus { get; private init; }
+
+    public bool GivenUp { get; private init; }
+
+    public Exception? Error { get; private init; }
+
+    public static RunEvent Verbose(string message) => new(RunEventKind.Verbose) { Message = message };
+
+    public static RunEvent Finished(SampleResult? result, RecordStatus? status, bool givenUp) => new(RunEventKind.Finished) { Result = result, FinalStatus = status, GivenUp = givenUp };
+
+    public static RunEvent Fatal(Exception error) => new(RunEventKind.Fatal) { Error = error };
+}
+
+/// <summary>The kinds of <see cref="RunEvent"/>.</summary>
+internal enum RunEventKind
+{
+    Verbose,
+    Finished,
+    Fatal,
+}

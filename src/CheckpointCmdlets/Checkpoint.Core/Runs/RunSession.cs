@@ -1,0 +1,439 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+using Checkpoint.Datasets;
+using Checkpoint.Store;
+
+namespace Checkpoint.Runs;
+
+/// <summary>
+/// One execution of a run: the dispatch loop (inline on the caller's thread, or feeding worker threads), the
+/// outage waits and probes, the counts, and the final state. Everything the observer sees is delivered on
+/// the caller's thread.
+/// </summary>
+internal sealed class RunSession
+{
+    private const int SkipMessagesShown = 3;
+    private static readonly TimeSpan s_progressInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
+
+    private readonly RunEngine _engine;
+    private readonly RunPlan _plan;
+    private readonly CheckpointStore _store;
+    private readonly DatasetInfo _dataset;
+    private readonly IRunObserver _observer;
+    private readonly Stopwatch _clock;
+    private readonly OutageBreaker _breaker;
+    private readonly SampleRunner _runner;
+    private readonly Counts _counts = new();
+    private readonly Stopwatch _lastProgress = Stopwatch.StartNew();
+    private DateTimeOffset? _outageStart;
+    private TimeSpan _outageWait;
+    private string? _waiting;
+
+    public RunSession(RunEngine engine, RunPlan plan, CheckpointStore store, DatasetInfo dataset, IRunObserver observer, Stopwatch clock)
+    {
+        _engine = engine;
+        _plan = plan;
+        _store = store;
+        _dataset = dataset;
+        _observer = observer;
+        _clock = clock;
+        _breaker = new OutageBreaker(plan.MaxConsecutiveFailures);
+        _runner = new SampleRunner(plan, store, _breaker);
+        _outageWait = plan.OutageWait;
+    }
+
+    /// <summary>True when the run was stopped before it read the whole dataset.</summary>
+    public bool Cancelled { get; set; }
+
+    /// <summary>Runs every sample on the caller's thread.</summary>
+    public void RunInline(ISampleProcessor processor, CancellationToken cancellationToken)
+    {
+        _runner.Sink = Deliver;
+        foreach ((Sample sample, int previousAttempts) in PendingSamples(cancellationToken))
+        {
+            WaitOutOutage(() => { }, cancellationToken);
+            _counts.Processed++;
+            _runner.Run(sample, previousAttempts, processor, cancellationToken);
+            ReportProgress();
+        }
+    }
+
+    /// <summary>Runs the samples on ThrottleLimit worker threads, each with its own processor.</summary>
+    public void RunParallel(ISampleProcessorFactory factory, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var work = new BlockingCollection<(Sample Sample, int Previous)>(_plan.ThrottleLimit);
+        using var events = new BlockingCollection<RunEvent>();
+        int inFlight = 0;
+        _runner.Sink = events.Add;
+        var workers = new List<Thread>();
+        for (int i = 0; i < _plan.ThrottleLimit; i++)
+        {
+            var worker = new Thread(() => Work(factory, work, events, ref inFlight, stop.Token))
+            {
+                IsBackground = true,
+                Name = "Checkpoint worker " + (i + 1).ToString(CultureInfo.InvariantCulture),
+            };
+            worker.Start();
+            workers.Add(worker);
+        }
+
+        try
+        {
+            foreach ((Sample, int) item in PendingSamples(cancellationToken))
+            {
+                WaitOutOutage(() => DrainUntilIdle(events, ref inFlight, stop), cancellationToken);
+                Interlocked.Increment(ref inFlight);
+                _counts.Processed++;
+                while (!work.TryAdd(item, s_pollInterval))
+                {
+                    Drain(events, stop);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                if (_breaker.State == OutageBreaker.BreakerState.Probing)
+                {
+                    DrainUntilIdle(events, ref inFlight, stop);
+                }
+
+                Drain(events, stop);
+            }
+        }
+        finally
+        {
+            work.CompleteAdding();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                stop.Cancel();
+            }
+
+            DrainUntilIdle(events, ref inFlight, stop, throwOnFatal: false);
+            foreach (Thread worker in workers)
+            {
+                worker.Join();
+            }
+
+            Drain(events, stop, throwOnFatal: false);
+        }
+
+        Drain(events, stop);
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Closes the store with the run's final status and makes the summary.</summary>
+    public RunSummary Finish(Exception? fatal, CancellationToken cancellationToken)
+    {
+        if (_counts.Skipped > SkipMessagesShown)
+        {
+            _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "... (skipping {0} more completed samples)", _counts.Skipped - SkipMessagesShown));
+        }
+
+        Cancelled |= cancellationToken.IsCancellationRequested;
+        int total = _dataset.IncludedCount;
+        if (Cancelled || fatal is not null)
+        {
+            // The dataset was not read to its end: count from the checkpoint instead.
+            _counts.Completed = Math.Min(_store.Index.CompletedCount, total);
+            _counts.Failed = Math.Min(_store.Index.FailedCount, total - _counts.Completed);
+        }
+
+        RunStatus final = Cancelled ? RunStatus.Interrupted
+            : fatal is not null ? RunStatus.Incomplete
+            : _counts.Completed == total ? RunStatus.Completed
+            : RunStatus.Incomplete;
+        _store.State.TotalSamples = total;
+        if (fatal is CheckpointException { ErrorId: ErrorIds.CheckpointWriteFailed })
+        {
+            // The files cannot be trusted to take another write; release them as they are.
+            _store.Dispose();
+            throw fatal;
+        }
+
+        _store.Close(final);
+        _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", _store.Index.CompletedCount, _store.Index.ErrorCount));
+        _observer.Progress(MakeProgress(finished: true));
+        if (fatal is not null)
+        {
+            throw fatal;
+        }
+
+        return new RunSummary
+        {
+            RunId = _store.Files.RunId,
+            Dataset = _dataset.Path,
+            Model = _plan.Model,
+            Shard = _plan.Shard?.ToString() ?? string.Empty,
+            TotalSamples = total,
+            CompletedSamples = _counts.Completed,
+            FailedSamples = _counts.Failed,
+            PendingSamples = total - _counts.Completed - _counts.Failed,
+            ProcessedThisRun = _counts.Processed,
+            SkippedThisRun = _counts.Skipped,
+            Duration = _clock.Elapsed,
+            Status = final.ToString(),
+            OutputDirectory = _store.Files.Directory,
+            Path = _store.Files.ResultsPath,
+        };
+    }
+
+    // The samples of the dataset (and shard) to process now, in file order; counts and skips the rest.
+    private IEnumerable<(Sample Sample, int PreviousAttempts)> PendingSamples(CancellationToken cancellationToken)
+    {
+        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
+        {
+            if (!_engine.InShard(sample.Id))
+            {
+                continue;
+            }
+
+            SampleEntry? entry = _store.Index.Samples.TryGetValue(sample.Id, out SampleEntry found) ? found : null;
+            bool limitReached = _plan.Limit is int limit && _counts.Processed >= limit;
+            if (limitReached || !_engine.ShouldProcess(entry))
+            {
+                _counts.Count(entry?.Status, entry?.IsFailed ?? false);
+                if (entry?.Status == RecordStatus.Completed && !_plan.NoResume)
+                {
+                    _counts.Skipped++;
+                    if (_counts.Skipped <= SkipMessagesShown)
+                    {
+                        _observer.Verbose("Skipping completed sample: " + sample.Id);
+                    }
+                }
+
+                continue;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return (sample, entry?.Attempt ?? 0);
+        }
+    }
+
+    private void Deliver(RunEvent e)
+    {
+        switch (e.Kind)
+        {
+            case RunEventKind.Verbose:
+                _observer.Verbose(e.Message!);
+                break;
+            case RunEventKind.Finished:
+                _counts.Count(e.FinalStatus, e.GivenUp);
+                if (e.Result is not null)
+                {
+                    _observer.SampleFinished(e.Result);
+                }
+
+                break;
+            case RunEventKind.Fatal:
+                throw e.Error!;
+        }
+    }
+
+    private void Work(ISampleProcessorFactory factory, BlockingCollection<(Sample Sample, int Previous)> work, BlockingCollection<RunEvent> events, ref int inFlight, CancellationToken stop)
+    {
+        ISampleProcessor? processor = null;
+        try
+        {
+            processor = factory.CreateWorker();
+            foreach ((Sample sample, int previous) in work.GetConsumingEnumerable())
+            {
+                try
+                {
+                    if (!stop.IsCancellationRequested)
+                    {
+                        _runner.Run(sample, previous, processor, stop);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    // The run is stopping: the sample stays pending.
+                }
+                catch (Exception e)
+                {
+                    events.Add(RunEvent.Fatal(e));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref inFlight);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            events.Add(RunEvent.Fatal(e));
+            foreach (var abandoned in work.GetConsumingEnumerable())
+            {
+                Interlocked.Decrement(ref inFlight);
+            }
+        }
+        finally
+        {
+            processor?.Dispose();
+        }
+    }
+
+    private void Drain(BlockingCollection<RunEvent> events, CancellationTokenSource stop, bool throwOnFatal = true)
+    {
+        while (events.TryTake(out RunEvent? e))
+        {
+            if (e.Kind == RunEventKind.Fatal)
+            {
+                stop.Cancel();
+                if (throwOnFatal)
+                {
+                    throw e.Error!;
+                }
+
+                continue;
+            }
+
+            Deliver(e);
+        }
+
+        ReportProgress();
+    }
+
+    private void DrainUntilIdle(BlockingCollection<RunEvent> events, ref int inFlight, CancellationTokenSource stop, bool throwOnFatal = true)
+    {
+        while (Volatile.Read(ref inFlight) > 0)
+        {
+            if (events.TryTake(out RunEvent? e, s_pollInterval))
+            {
+                if (e.Kind == RunEventKind.Fatal)
+                {
+                    stop.Cancel();
+                    if (throwOnFatal)
+                    {
+                        throw e.Error!;
+                    }
+
+                    continue;
+                }
+
+                Deliver(e);
+            }
+
+            ReportProgress();
+        }
+
+        Drain(events, stop, throwOnFatal);
+    }
+
+    // While the breaker is open: wait (30 s, doubling), then let one probe through; past -MaxOutageMinutes,
+    // stop the run with ApiOutage. waitForIdle lets in-flight samples finish (and abandon) first.
+    private void WaitOutOutage(Action waitForIdle, CancellationToken cancellationToken)
+    {
+        if (_breaker.State == OutageBreaker.BreakerState.Closed)
+        {
+            if (_outageStart is not null)
+            {
+                _observer.Verbose("The API answers again: the outage is over.");
+                _outageStart = null;
+                _outageWait = _plan.OutageWait;
+                _waiting = null;
+            }
+
+            return;
+        }
+
+        waitForIdle();
+        if (_breaker.State == OutageBreaker.BreakerState.Closed)
+        {
+            return;
+        }
+
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        if (_outageStart is null)
+        {
+            _outageStart = now;
+            _observer.Warning(string.Format(
+                CultureInfo.InvariantCulture,
+                "The API looks down: {0} attempts in a row failed transiently. New samples wait; the run probes again in {1:0.#} s and gives up after {2:0.#} min.",
+                _plan.MaxConsecutiveFailures,
+                _outageWait.TotalSeconds,
+                _plan.MaxOutage.TotalMinutes));
+        }
+        else
+        {
+            _outageWait = TimeSpan.FromTicks(Math.Min(_outageWait.Ticks * 2, TimeSpan.FromDays(1).Ticks));
+        }
+
+        DateTimeOffset deadline = _outageStart.Value + _plan.MaxOutage;
+        if (now >= deadline)
+        {
+            throw new CheckpointException(
+                ErrorIds.ApiOutage,
+                string.Format(
+                    CultureInfo.InvariantCulture,
+                    "The API has been failing for {0:0.#} min (-MaxOutageMinutes {1:0.#}). The run stopped; every result is kept and the samples that failed during the outage are pending. Resume-CheckpointRun finishes them once the API is back.",
+                    (now - _outageStart.Value).TotalMinutes,
+                    _plan.MaxOutage.TotalMinutes))
+            { Target = _store.Files.RunId };
+        }
+
+        TimeSpan wait = _outageWait < deadline - now ? _outageWait : deadline - now;
+        _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "API outage: waiting {0:0.#} s before probing with one sample.", wait.TotalSeconds));
+        DateTimeOffset until = now + wait;
+        while (DateTimeOffset.UtcNow < until)
+        {
+            _waiting = string.Format(CultureInfo.InvariantCulture, "API outage: probing in {0:0} s", (until - DateTimeOffset.UtcNow).TotalSeconds);
+            ReportProgress(force: true);
+            TimeSpan left = until - DateTimeOffset.UtcNow;
+            if (cancellationToken.WaitHandle.WaitOne(left < TimeSpan.FromSeconds(1) ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : TimeSpan.FromSeconds(1)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+
+        _waiting = "API outage: probing";
+        _breaker.StartProbe();
+    }
+
+    private void ReportProgress(bool force = false)
+    {
+        if (!force && _lastProgress.Elapsed < s_progressInterval)
+        {
+            return;
+        }
+
+        _observer.Progress(MakeProgress(finished: false));
+        _lastProgress.Restart();
+    }
+
+    private RunProgress MakeProgress(bool finished)
+    {
+        int total = _dataset.IncludedCount;
+        double seconds = _clock.Elapsed.TotalSeconds;
+        double rate = seconds > 0 ? _counts.Processed / seconds : 0;
+        int left = Math.Max(0, total - _store.Index.CompletedCount);
+        TimeSpan? remaining = rate > 0 ? TimeSpan.FromSeconds(left / rate) : null;
+        return new RunProgress(_store.Files.RunId, total, Math.Min(total, _store.Index.CompletedCount), _store.Index.FailedCount, _counts.Processed, rate, remaining, finished, finished ? null : _waiting);
+    }
+
+    private sealed class Counts
+    {
+        public int Processed { get; set; }
+
+        public int Skipped { get; set; }
+
+        public int Completed { get; set; }
+
+        public int Failed { get; set; }
+
+        public void Count(RecordStatus? status, bool givenUp)
+        {
+            if (status == RecordStatus.Completed)
+            {
+                Completed++;
+            }
+            else if (status == RecordStatus.Failed && givenUp)
+            {
+                Failed++;
+            }
+        }
+    }
+}

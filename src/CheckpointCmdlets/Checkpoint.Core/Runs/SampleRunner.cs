@@ -1,0 +1,177 @@
+using System;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Checkpoint.Datasets;
+using Checkpoint.Identity;
+using Checkpoint.Store;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Checkpoint.Runs;
+
+/// <summary>
+/// Runs one sample to its end: each attempt inside a Polly pipeline (retry with exponential backoff and
+/// jitter, Retry-After honoured and capped; an optional per-attempt timeout), every attempt recorded through
+/// the store's single writer. A failed attempt that will be retried, or that is abandoned (run stopping,
+/// API outage), is recorded as not final, so the sample stays pending; only a permanent error or exhausted
+/// retries record a final failure. Safe to use from several worker threads at once.
+/// </summary>
+internal sealed class SampleRunner
+{
+    private static readonly ResiliencePropertyKey<Attempt> s_attemptKey = new("checkpoint.attempt");
+
+    private readonly RunPlan _plan;
+    private readonly CheckpointStore _store;
+    private readonly OutageBreaker _breaker;
+    private readonly SecretMasker _masker;
+    private readonly ResiliencePipeline<SampleOutcome> _retry;
+    private readonly ResiliencePipeline? _timeout;
+
+    public SampleRunner(RunPlan plan, CheckpointStore store, OutageBreaker breaker)
+    {
+        _plan = plan;
+        _store = store;
+        _breaker = breaker;
+        _masker = new SecretMasker(plan.Config);
+        var builder = new ResiliencePipelineBuilder<SampleOutcome>();
+        if (plan.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<SampleOutcome>
+            {
+                MaxRetryAttempts = plan.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = plan.RetryDelay,
+                MaxDelay = plan.MaxRetryDelay,
+                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { Succeeded: false, Transient: true } && _breaker.AllowsRetry),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(
+                    args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _plan.MaxRetryDelay ? asked : _plan.MaxRetryDelay) : null),
+                OnRetry = args =>
+                {
+                    Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
+                    Record(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+                    return default;
+                },
+            });
+        }
+
+        _retry = builder.Build();
+        _timeout = plan.Timeout is TimeSpan limit ? new ResiliencePipelineBuilder().AddTimeout(limit).Build() : null;
+    }
+
+    /// <summary>Where verbose messages and finished samples go.</summary>
+    public Action<RunEvent> Sink { get; set; } = _ => { };
+
+    /// <summary>
+    /// Runs <paramref name="sample"/> until it completes, fails for good, or is abandoned. Throws
+    /// <see cref="OperationCanceledException"/> when the run stops (the sample stays pending).
+    /// </summary>
+    public RecordStatus? Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
+    {
+        var attempt = new Attempt(this, sample, processor, previousAttempts);
+        ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+        try
+        {
+            context.Properties.Set(s_attemptKey, attempt);
+            SampleOutcome outcome = _retry.Execute(static (ctx, a) => a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
+            bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
+            CheckpointRecord record = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
+            RecordStatus? status = abandoned ? null : record.Status;
+            Sink(RunEvent.Finished(abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record), status, givenUp: status == RecordStatus.Failed));
+            return status;
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    private SampleOutcome RunAttempt(Attempt attempt, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        attempt.Number++;
+        var context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.Config, _plan.Seed, _plan.Shard?.ToString());
+        attempt.StartedAt = DateTimeOffset.UtcNow;
+        attempt.Timer.Restart();
+        SampleOutcome outcome;
+        try
+        {
+            outcome = _timeout is null
+                ? attempt.Processor.Process(attempt.Sample, context, cancellationToken)
+                : _timeout.Execute(static (s, token) => s.Attempt.Processor.Process(s.Attempt.Sample, s.Context, token), (Attempt: attempt, Context: context), cancellationToken);
+        }
+        catch (TimeoutRejectedException)
+        {
+            outcome = SampleOutcome.Failure(
+                typeof(TimeoutException).FullName!,
+                string.Format(CultureInfo.InvariantCulture, "The attempt took longer than {0} s (-TimeoutSeconds) and was stopped.", _plan.Timeout!.Value.TotalSeconds),
+                transient: true);
+        }
+
+        attempt.Timer.Stop();
+        _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        return outcome;
+    }
+
+    private CheckpointRecord Record(Attempt attempt, SampleOutcome outcome, bool final, string note)
+    {
+        var record = new CheckpointRecord
+        {
+            SampleId = attempt.Sample.Id,
+            Status = outcome.Succeeded ? RecordStatus.Completed : RecordStatus.Failed,
+            Final = final,
+            Attempt = attempt.Number,
+            StartedAt = attempt.StartedAt,
+            CompletedAt = attempt.StartedAt + attempt.Timer.Elapsed,
+            DurationMs = attempt.Timer.Elapsed.TotalMilliseconds,
+            Shard = _plan.Shard?.ToString(),
+            OutputJson = outcome.Succeeded ? outcome.OutputJson : null,
+            Error = outcome.Succeeded ? null : new RecordError
+            {
+                Type = outcome.ErrorType ?? "Error",
+                Message = _masker.Apply(outcome.ErrorMessage),
+                Transient = outcome.Transient,
+                HttpStatus = outcome.HttpStatus,
+            },
+        };
+        bool saved = _store.Append(record, outcome.Succeeded ? null : _masker.Apply(outcome.Context));
+        if (!outcome.Succeeded)
+        {
+            Sink(RunEvent.Verbose($"Error processing sample {attempt.Sample.Id}: {record.Error!.Type}{note}"));
+        }
+
+        if (saved)
+        {
+            Sink(RunEvent.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", _store.Index.CompletedCount, _store.Index.ErrorCount)));
+        }
+
+        return record;
+    }
+
+    /// <summary>One sample's attempts in progress.</summary>
+    private sealed class Attempt
+    {
+        public Attempt(SampleRunner runner, Sample sample, ISampleProcessor processor, int previous)
+        {
+            Runner = runner;
+            Sample = sample;
+            Processor = processor;
+            Number = previous;
+        }
+
+        public SampleRunner Runner { get; }
+
+        public Sample Sample { get; }
+
+        public ISampleProcessor Processor { get; }
+
+        public int Number { get; set; }
+
+        public DateTimeOffset StartedAt { get; set; }
+
+        public Stopwatch Timer { get; } = new();
+    }
+}
