@@ -33,6 +33,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     /// <summary>The runs (wildcards allowed).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] RunId { get; set; } = System.Array.Empty<string>();
 

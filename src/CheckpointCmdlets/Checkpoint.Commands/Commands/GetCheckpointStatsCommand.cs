@@ -18,6 +18,7 @@ public sealed class GetCheckpointStatsCommand : PSCmdlet
     /// <summary>The runs (wildcards allowed); all runs in the directory when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
+    [SupportsWildcards]
     public string[]? RunId { get; set; }
 
     /// <summary>A run's .jsonl file.</summary>

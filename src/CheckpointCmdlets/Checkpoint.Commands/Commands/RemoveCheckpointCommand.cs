@@ -19,6 +19,7 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
     /// <summary>The runs (wildcards matched against the runs found in the directory).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] RunId { get; set; } = System.Array.Empty<string>();
 

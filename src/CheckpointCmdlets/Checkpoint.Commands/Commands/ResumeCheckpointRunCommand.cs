@@ -28,6 +28,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     /// <summary>The runs to resume (wildcards allowed).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] RunId { get; set; } = Array.Empty<string>();
 

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using Checkpoint.Commands.Internal;
 using Checkpoint.Identity;
 using Checkpoint.Runs;
+using Checkpoint.Store;
 
 namespace Checkpoint.Commands;
 
@@ -22,6 +23,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     /// <summary>The dataset files (.csv or .jsonl); wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DefaultSet)]
     [Alias("FullName", "PSPath", "Path")]
+    [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[] Dataset { get; set; } = System.Array.Empty<string>();
 
@@ -52,9 +54,14 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     [ValidateNotNullOrEmpty]
     public string? IdColumn { get; set; }
 
-    /// <summary>The shard to process, k/n.</summary>
+    /// <summary>The shard to process: k/n, or auto to read it from the scheduler's array task variables.</summary>
     [Parameter]
     public string? Shard { get; set; }
+
+    /// <summary>With -Shard auto on Kubernetes: the number of shards (the Job's completions).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ShardCount { get; set; }
 
     /// <summary>fsync and state update every N results.</summary>
     [Parameter]
@@ -73,7 +80,20 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        if (Shard is not null)
+        if (string.Equals(Shard?.Trim(), "auto", System.StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                (ShardSpec shard, string source) = ShardSource.Resolve(System.Environment.GetEnvironmentVariables(), MyInvocation.BoundParameters.ContainsKey(nameof(ShardCount)) ? ShardCount : null);
+                _shard = shard;
+                WriteVerbose($"-Shard auto: shard {shard} from {source}.");
+            }
+            catch (CheckpointException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+            }
+        }
+        else if (Shard is not null)
         {
             if (!ShardSpec.TryParse(Shard, out _shard, out string? problem))
             {
@@ -126,7 +146,8 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
         {
             DatasetPath = dataset,
             Model = model,
-            Config = Config,
+            Config = ConfigConverter.ToPlain(Config),
+            BlockConfig = Config,
             Seed = Seed,
             OutputDirectory = outputDirectory,
             IdColumn = IdColumn,
@@ -140,34 +161,37 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
         return plan;
     }
 
-    // -Overwrite: the files of the run this plan resolves to go first (ShouldProcess per run).
+    // -Overwrite: the files this plan would write go first (ShouldProcess per run): the run's, or only this
+    // shard's, never the other shards' (they may belong to other machines).
     private bool RemoveExisting(RunPlan plan)
     {
-        string runId = new RunEngine(plan).ResolveRunId();
-        foreach (RunSet set in RunSet.Find(plan.OutputDirectory, id => id == runId))
+        RunFiles files = new RunEngine(plan).ResolveFiles();
+        IReadOnlyList<string> existing = files.ExistingFiles();
+        if (existing.Count == 0)
         {
-            if (!ShouldProcess(runId, "Delete the run's checkpoint files (-Overwrite)"))
-            {
-                return false;
-            }
+            return true;
+        }
 
-            if (IsWhatIf())
-            {
-                return true;
-            }
+        if (!ShouldProcess(files.BaseName, $"Delete {existing.Count} checkpoint file(s) (-Overwrite)"))
+        {
+            return false;
+        }
 
-            try
-            {
-                foreach (string file in set.Remove())
-                {
-                    WriteVerbose("Deleted " + file);
-                }
-            }
-            catch (CheckpointException e)
-            {
-                WriteError(ErrorRecords.From(e));
-                return false;
-            }
+        if (IsWhatIf())
+        {
+            return true;
+        }
+
+        if (RunLock.IsHeld(files.LockPath))
+        {
+            WriteError(ErrorRecords.From(new RunLockedException(files.LockPath, RunLock.ReadHolder(files.LockInfoPath))));
+            return false;
+        }
+
+        foreach (string file in existing)
+        {
+            System.IO.File.Delete(file);
+            WriteVerbose("Deleted " + file);
         }
 
         return true;

@@ -46,6 +46,8 @@ internal static class ErrorRecords
         ErrorIds.OutputDirectoryUnwritable => ErrorCategory.PermissionDenied,
         RunNotFound => ErrorCategory.ObjectNotFound,
         InvalidShard => ErrorCategory.InvalidArgument,
+        Identity.ShardSource.ShardAutoFailed => ErrorCategory.InvalidArgument,
+        ErrorIds.ApiOutage => ErrorCategory.ConnectionError,
         NotACheckpointFile => ErrorCategory.InvalidArgument,
         CannotResume => ErrorCategory.InvalidData,
         StateChangedOutside => ErrorCategory.SecurityError,

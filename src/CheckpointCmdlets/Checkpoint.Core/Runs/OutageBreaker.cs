@@ -13,7 +13,7 @@ internal sealed class OutageBreaker
     private readonly object _gate = new();
     private readonly int _threshold;
     private int _consecutive;
-    private BreakerState _state = BreakerState.Closed;
+    private volatile BreakerState _state = BreakerState.Closed;
 
     public OutageBreaker(int threshold) => _threshold = Math.Max(1, threshold);
 
@@ -24,16 +24,7 @@ internal sealed class OutageBreaker
         Probing,
     }
 
-    public BreakerState State
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _state;
-            }
-        }
-    }
+    public BreakerState State => _state;
 
     /// <summary>True while retries may go on (the breaker is closed).</summary>
     public bool AllowsRetry => State == BreakerState.Closed;
@@ -46,7 +37,11 @@ internal sealed class OutageBreaker
             if (!transientFailure)
             {
                 _consecutive = 0;
-                _state = BreakerState.Closed;
+                if (_state != BreakerState.Closed)
+                {
+                    _state = BreakerState.Closed;
+                }
+
                 return;
             }
 

@@ -1,7 +1,9 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Identity;
@@ -42,6 +44,7 @@ public sealed class RunEngine
         RunFiles files = ResolveFiles();
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+        CheckpointIndex? others = LoadOtherParts(files);
         int completed = 0, failed = 0, toProcess = 0;
         foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
         {
@@ -50,7 +53,7 @@ public sealed class RunEngine
                 continue;
             }
 
-            SampleEntry? entry = index.Samples.TryGetValue(sample.Id, out SampleEntry found) ? found : null;
+            SampleEntry? entry = Latest(index, others, sample.Id);
             completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
             failed += entry?.IsFailed == true ? 1 : 0;
             if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
@@ -96,7 +99,14 @@ public sealed class RunEngine
         PrepareState(store, dataset, observer);
         store.Checkpoint();
 
-        var session = new RunSession(this, _plan, store, dataset, observer, clock);
+        // Re-sharding: the other parts of the run (other shards, or the unsharded files) count too.
+        CheckpointIndex? others = LoadOtherParts(files);
+        if (others is not null && others.CompletedCount > 0)
+        {
+            observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Loaded {0} completed samples from the run's other shard files", others.CompletedCount));
+        }
+
+        var session = new RunSession(this, _plan, store, others, dataset, observer, clock);
         Exception? fatal = null;
         try
         {
@@ -123,6 +133,32 @@ public sealed class RunEngine
         }
 
         return session.Finish(fatal, cancellationToken);
+    }
+
+    /// <summary>
+    /// The latest record of <paramref name="sampleId"/> in the run's own file and in its other parts: the one
+    /// that ended last wins, as in every reader of a run.
+    /// </summary>
+    internal static SampleEntry? Latest(CheckpointIndex own, CheckpointIndex? others, string sampleId)
+    {
+        bool mine = own.Samples.TryGetValue(sampleId, out SampleEntry a);
+        SampleEntry b = default;
+        bool theirs = others is not null && others.Samples.TryGetValue(sampleId, out b);
+        if (mine && theirs)
+        {
+            return b.CompletedAtTicks > a.CompletedAtTicks ? b : a;
+        }
+
+        return mine ? a : theirs ? b : null;
+    }
+
+    private static CheckpointIndex? LoadOtherParts(RunFiles files)
+    {
+        List<string> paths = RunFiles.DiscoverParts(files.Directory, files.RunId)
+            .Where(p => p.BaseName != files.BaseName)
+            .Select(p => p.ResultsPath)
+            .ToList();
+        return paths.Count == 0 ? null : CheckpointLoader.Load(paths);
     }
 
     /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>

@@ -17,6 +17,12 @@ public sealed class RunPlan
     /// <summary>The configuration; part of the config hash (secrets left out).</summary>
     public IDictionary Config { get; set; } = new Hashtable();
 
+    /// <summary>
+    /// The configuration as the block sees it in <c>$CheckpointContext.Config</c> (secrets included; it never
+    /// leaves memory), when it differs from <see cref="Config"/>; null to use <see cref="Config"/>.
+    /// </summary>
+    public IDictionary? BlockConfig { get; set; }
+
     /// <summary>The run seed; part of the config hash.</summary>
     public int Seed { get; set; }
 

@@ -23,6 +23,7 @@ internal sealed class RunSession
     private readonly RunEngine _engine;
     private readonly RunPlan _plan;
     private readonly CheckpointStore _store;
+    private readonly CheckpointIndex? _others;
     private readonly DatasetInfo _dataset;
     private readonly IRunObserver _observer;
     private readonly Stopwatch _clock;
@@ -33,18 +34,21 @@ internal sealed class RunSession
     private DateTimeOffset? _outageStart;
     private TimeSpan _outageWait;
     private string? _waiting;
+    private int _checkpointsSeen;
 
-    public RunSession(RunEngine engine, RunPlan plan, CheckpointStore store, DatasetInfo dataset, IRunObserver observer, Stopwatch clock)
+    public RunSession(RunEngine engine, RunPlan plan, CheckpointStore store, CheckpointIndex? others, DatasetInfo dataset, IRunObserver observer, Stopwatch clock)
     {
         _engine = engine;
         _plan = plan;
         _store = store;
+        _others = others;
         _dataset = dataset;
         _observer = observer;
         _clock = clock;
         _breaker = new OutageBreaker(plan.MaxConsecutiveFailures);
         _runner = new SampleRunner(plan, store, _breaker);
         _outageWait = plan.OutageWait;
+        _checkpointsSeen = store.CheckpointsCompleted;
     }
 
     /// <summary>True when the run was stopped before it read the whole dataset.</summary>
@@ -191,7 +195,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = _store.Index.Samples.TryGetValue(sample.Id, out SampleEntry found) ? found : null;
+            SampleEntry? entry = RunEngine.Latest(_store.Index, _others, sample.Id);
             bool limitReached = _plan.Limit is int limit && _counts.Processed >= limit;
             if (limitReached || !_engine.ShouldProcess(entry))
             {
@@ -395,6 +399,13 @@ internal sealed class RunSession
 
     private void ReportProgress(bool force = false)
     {
+        int checkpoints = _store.CheckpointsCompleted;
+        if (checkpoints != _checkpointsSeen)
+        {
+            _checkpointsSeen = checkpoints;
+            _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", _store.State.CompletedSamples, _store.State.ErrorCount));
+        }
+
         if (!force && _lastProgress.Elapsed < s_progressInterval)
         {
             return;

@@ -74,20 +74,27 @@ public sealed class RunSet
     {
         if (!perPart)
         {
-            return new[] { MakeStats(Parts, Load(), ReadStates()) };
+            return new[] { MakeStats(Parts, Load(), ReadStates(), wholeRun: true) };
         }
 
-        return Parts.Select(p => MakeStats(new[] { p }, CheckpointLoader.Load(p.ResultsPath), new[] { StateFile.Read(p.StatePath) })).ToList();
+        return Parts.Select(p => MakeStats(new[] { p }, CheckpointLoader.Load(p.ResultsPath), new[] { StateFile.Read(p.StatePath) }, wholeRun: false)).ToList();
     }
 
     /// <summary>
-    /// The latest record of each sample whose status is in <paramref name="status"/> (null for all) and whose
-    /// id is in <paramref name="sampleIds"/> (null for all), in file order.
+    /// The latest record of each sample whose status is <paramref name="status"/> (null for all, pending
+    /// retries included) and whose id is in <paramref name="sampleIds"/> (null for all), in file order. Failed
+    /// means given up on, as in the stats: a sample whose last attempt failed but was left pending is not.
     /// </summary>
     public IEnumerable<SampleResult> GetResults(RecordStatus? status = null, ISet<string>? sampleIds = null)
     {
         CheckpointIndex index = Load();
-        return index.ReadLatestRecords((id, entry) => (status is null || entry.Status == status) && (sampleIds is null || sampleIds.Contains(id)))
+        bool Wanted(SampleEntry entry) => status switch
+        {
+            null => true,
+            RecordStatus.Completed => entry.Status == RecordStatus.Completed,
+            _ => entry.IsFailed,
+        };
+        return index.ReadLatestRecords((id, entry) => Wanted(entry) && (sampleIds is null || sampleIds.Contains(id)))
             .Select(record => SampleResult.FromRecord(RunId, record));
     }
 
@@ -115,14 +122,16 @@ public sealed class RunSet
         return deleted;
     }
 
-    private RunStats MakeStats(IReadOnlyList<RunFiles> parts, CheckpointIndex index, IReadOnlyList<StateReadResult> states)
+    // The whole run of a sharded run counts every row of the dataset, even when only some shards have files
+    // here; a per-part row counts that shard's samples.
+    private RunStats MakeStats(IReadOnlyList<RunFiles> parts, CheckpointIndex index, IReadOnlyList<StateReadResult> states, bool wholeRun)
     {
         List<RunState> known = states.Where(s => s.State is not null).Select(s => s.State!).ToList();
         RunState? first = known.OrderBy(s => s.StartedAt).FirstOrDefault();
         bool sharded = parts.Any(p => p.Shard is not null);
-        int total = !sharded || parts.Count == 1
-            ? known.Select(s => s.TotalSamples).DefaultIfEmpty(0).Max()
-            : known.Select(s => s.DatasetFingerprint?.Rows ?? 0).DefaultIfEmpty(0).Max();
+        int total = wholeRun && sharded
+            ? known.Select(s => s.DatasetFingerprint?.Rows ?? 0).DefaultIfEmpty(0).Max()
+            : known.Select(s => s.TotalSamples).DefaultIfEmpty(0).Max();
         total = Math.Max(total, index.CompletedCount + index.FailedCount);
         int completed = index.CompletedCount;
         bool locked = parts.Any(p => RunLock.IsHeld(p.LockPath));

@@ -18,9 +18,10 @@ public sealed class SampleContext
         Config = config;
         Seed = seed;
         Shard = shard;
-        SampleSeed = SampleSeeds.For(seed, sampleId);
-        Random = new Random(SampleSeed);
     }
+
+    private int? _sampleSeed;
+    private Random? _random;
 
     /// <summary>The run id.</summary>
     public string RunId { get; }
@@ -41,10 +42,11 @@ public sealed class SampleContext
     public int Seed { get; }
 
     /// <summary>The seed of this sample's random stream, derived from the run seed and the sample id.</summary>
-    public int SampleSeed { get; }
+    public int SampleSeed => _sampleSeed ??= SampleSeeds.For(Seed, SampleId);
 
     /// <summary>This sample's random stream: the same numbers on every attempt, machine and shard.</summary>
-    public Random Random { get; }
+    /// <remarks>Made on first use: seeding a Random costs more than the rest of a no-op attempt.</remarks>
+    public Random Random => _random ??= new Random(SampleSeed);
 
     /// <summary>The shard as k/n, or null for an unsharded run.</summary>
     public string? Shard { get; }

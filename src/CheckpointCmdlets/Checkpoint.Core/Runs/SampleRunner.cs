@@ -93,7 +93,7 @@ internal sealed class SampleRunner
     {
         cancellationToken.ThrowIfCancellationRequested();
         attempt.Number++;
-        var context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.Config, _plan.Seed, _plan.Shard?.ToString());
+        var context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.BlockConfig ?? _plan.Config, _plan.Seed, _plan.Shard?.ToString());
         attempt.StartedAt = DateTimeOffset.UtcNow;
         attempt.Timer.Restart();
         SampleOutcome outcome;
@@ -137,15 +137,10 @@ internal sealed class SampleRunner
                 HttpStatus = outcome.HttpStatus,
             },
         };
-        bool saved = _store.Append(record, outcome.Succeeded ? null : _masker.Apply(outcome.Context));
+        _store.Append(record, outcome.Succeeded ? null : _masker.Apply(outcome.Context));
         if (!outcome.Succeeded)
         {
             Sink(RunEvent.Verbose($"Error processing sample {attempt.Sample.Id}: {record.Error!.Type}{note}"));
-        }
-
-        if (saved)
-        {
-            Sink(RunEvent.Verbose(string.Format(CultureInfo.InvariantCulture, "Checkpoint saved: {0} completed, {1} errors", _store.Index.CompletedCount, _store.Index.ErrorCount)));
         }
 
         return record;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Threading;
 using Checkpoint.IO;
 
 namespace Checkpoint.Store;
@@ -9,8 +10,10 @@ namespace Checkpoint.Store;
 /// <summary>
 /// A run (or shard) open for writing: it holds the run's lock, has loaded and repaired the JSONL, and owns
 /// the single writer, the errors log and the state file. Records reach the file through
-/// <see cref="Append"/>; every <see cref="CheckpointEvery"/> records, and at <see cref="Close"/>, the files
-/// are fsynced and the state is rewritten atomically.
+/// <see cref="Append"/>, each handed to the operating system before it returns. Every
+/// <see cref="CheckpointEvery"/> records a background thread fsyncs the files and rewrites the state
+/// atomically (a group commit: the appending threads never wait for a disk flush); <see cref="Close"/>
+/// takes a last checkpoint in the foreground. A failed checkpoint makes the next append throw.
 /// </summary>
 public sealed class CheckpointStore : IDisposable
 {
@@ -19,7 +22,13 @@ public sealed class CheckpointStore : IDisposable
     private readonly CheckpointWriter _writer;
     private readonly ErrorLog _errorLog;
     private readonly List<string> _warnings;
+    private readonly object _commitGate = new();
+    private readonly AutoResetEvent _commitRequested = new(false);
+    private readonly Thread _committer;
+    private volatile bool _stopCommitter;
+    private Exception? _commitFailure;
     private int _sinceCheckpoint;
+    private int _checkpoints;
     private bool _closed;
 
     private CheckpointStore(RunFiles files, int checkpointEvery, RunLock runLock, CheckpointIndex index, CheckpointWriter writer, StateReadResult stateRead, RunState state, List<string> warnings)
@@ -33,7 +42,12 @@ public sealed class CheckpointStore : IDisposable
         StateRead = stateRead;
         State = state;
         _warnings = warnings;
+        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "Checkpoint commit " + files.BaseName };
+        _committer.Start();
     }
+
+    /// <summary>How many checkpoints (fsync and state write) have completed since the store opened.</summary>
+    public int CheckpointsCompleted => Volatile.Read(ref _checkpoints);
 
     /// <summary>The run's files.</summary>
     public RunFiles Files { get; }
@@ -127,13 +141,19 @@ public sealed class CheckpointStore : IDisposable
 
     /// <summary>
     /// Appends one record with one write, then records it in the index and, for a failure, in the errors log.
-    /// Returns true when this append completed a checkpoint (fsync and state write). Thread-safe.
+    /// Returns true when this append asked for a checkpoint, which the background thread then takes.
+    /// Thread-safe.
     /// </summary>
     public bool Append(CheckpointRecord record, string? errorContext = null)
     {
         lock (_gate)
         {
             ThrowIfClosed();
+            if (Volatile.Read(ref _commitFailure) is Exception failure)
+            {
+                throw failure;
+            }
+
             (long offset, int length) = _writer.Append(record);
             Index.Apply(record, 0, offset, length);
             if (record.Error is not null)
@@ -146,37 +166,44 @@ public sealed class CheckpointStore : IDisposable
                 return false;
             }
 
-            CheckpointLocked();
+            _sinceCheckpoint = 0;
+            _commitRequested.Set();
             return true;
         }
     }
 
-    /// <summary>Fsyncs the results and the errors log, then rewrites the state with the current counters.</summary>
+    /// <summary>Fsyncs the results and the errors log, then rewrites the state with the current counters, now.</summary>
     public void Checkpoint()
     {
         lock (_gate)
         {
             ThrowIfClosed();
-            CheckpointLocked();
         }
+
+        Commit();
     }
 
     /// <summary>Takes a last checkpoint with <paramref name="status"/>, then releases the files and the lock.</summary>
     public void Close(RunStatus status)
     {
-        lock (_gate)
+        if (_closed)
         {
-            if (_closed)
-            {
-                return;
-            }
+            return;
+        }
 
-            try
+        StopCommitter();
+        try
+        {
+            lock (_gate)
             {
                 State.Status = status;
-                CheckpointLocked();
             }
-            finally
+
+            Commit();
+        }
+        finally
+        {
+            lock (_gate)
             {
                 Release();
             }
@@ -186,6 +213,7 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>Releases the files and the lock without changing the status. Prefer <see cref="Close"/>.</summary>
     public void Dispose()
     {
+        StopCommitter();
         lock (_gate)
         {
             Release();
@@ -229,24 +257,77 @@ public sealed class CheckpointStore : IDisposable
         return sidecar;
     }
 
-    private void CheckpointLocked()
+    private void CommitLoop()
     {
-        _writer.Sync();
-        WriteErrorLog(_errorLog.Sync);
-        State.CompletedSamples = Index.CompletedCount;
-        State.FailedSamples = Index.FailedCount;
-        State.ErrorCount = Index.ErrorCount;
-        State.LastCheckpoint = DateTimeOffset.UtcNow;
-        try
+        while (true)
         {
-            StateFile.Write(Files.StatePath, State);
+            _commitRequested.WaitOne();
+            if (_stopCommitter)
+            {
+                return;
+            }
+
+            try
+            {
+                Commit();
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                Volatile.Write(ref _commitFailure, e is CheckpointException ? e : new CheckpointException(ErrorIds.CheckpointWriteFailed, $"A checkpoint of '{Files.ResultsPath}' failed: {e.Message}", e) { Target = Files.ResultsPath });
+            }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    }
+
+    private void StopCommitter()
+    {
+        if (_stopCommitter)
         {
-            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing the state file '{Files.StatePath}' failed: {e.Message}. Every result is safe in '{Files.ResultsPath}'; fix the cause and resume.", e) { Target = Files.StatePath };
+            return;
         }
 
-        _sinceCheckpoint = 0;
+        _stopCommitter = true;
+        _commitRequested.Set();
+        if (Thread.CurrentThread != _committer)
+        {
+            _committer.Join();
+        }
+    }
+
+    // fsync the results and the errors log, then write the state with the counters as they are now. The
+    // files' handles and the state's bytes are taken under the append lock; the disk work is done outside it.
+    private void Commit()
+    {
+        lock (_commitGate)
+        {
+            _writer.Sync();
+            Microsoft.Win32.SafeHandles.SafeFileHandle? logHandle;
+            byte[] state;
+            lock (_gate)
+            {
+                logHandle = _errorLog.Handle;
+                State.CompletedSamples = Index.CompletedCount;
+                State.FailedSamples = Index.FailedCount;
+                State.ErrorCount = Index.ErrorCount;
+                State.LastCheckpoint = DateTimeOffset.UtcNow;
+                state = StateFile.Serialize(State);
+            }
+
+            if (logHandle is not null)
+            {
+                WriteErrorLog(() => NativeFile.Fsync(logHandle, _errorLog.Path));
+            }
+
+            try
+            {
+                AtomicFile.Write(Files.StatePath, state);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing the state file '{Files.StatePath}' failed: {e.Message}. Every result is safe in '{Files.ResultsPath}'; fix the cause and resume.", e) { Target = Files.StatePath };
+            }
+
+            Interlocked.Increment(ref _checkpoints);
+        }
     }
 
     private void WriteErrorLog(Action action)
@@ -269,6 +350,7 @@ public sealed class CheckpointStore : IDisposable
         }
 
         _closed = true;
+        _commitRequested.Dispose();
         _errorLog.Dispose();
         _writer.Dispose();
         _lock.Dispose();

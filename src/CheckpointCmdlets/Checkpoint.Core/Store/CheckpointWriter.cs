@@ -93,23 +93,32 @@ public sealed class CheckpointWriter : IDisposable
         }
     }
 
-    /// <summary>Forces every appended record to the storage device.</summary>
+    /// <summary>
+    /// Forces every record appended before the call to the storage device. Appends from other threads go on
+    /// while the fsync runs (group commit): only the handle is taken under the lock.
+    /// </summary>
     public void Sync()
     {
+        Microsoft.Win32.SafeHandles.SafeFileHandle handle;
         lock (_gate)
         {
             ThrowIfUnusable();
-            try
-            {
-                NativeFile.Fsync(_stream.SafeFileHandle, Path);
-            }
-            catch (IOException e)
+            handle = _stream.SafeFileHandle;
+            _unsynced = 0;
+        }
+
+        try
+        {
+            NativeFile.Fsync(handle, Path);
+        }
+        catch (IOException e)
+        {
+            lock (_gate)
             {
                 _failure = e;
-                throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"fsync of '{Path}' failed: {e.Message}. The run stops: after a failed fsync the system may have lost written data. Fix the cause and resume.", e) { Target = Path };
             }
 
-            _unsynced = 0;
+            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"fsync of '{Path}' failed: {e.Message}. The run stops: after a failed fsync the system may have lost written data. Fix the cause and resume.", e) { Target = Path };
         }
     }
 

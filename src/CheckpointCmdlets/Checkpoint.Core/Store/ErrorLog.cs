@@ -54,14 +54,11 @@ internal sealed class ErrorLog : IDisposable
         _stream.Write(bytes, 0, bytes.Length);
     }
 
-    /// <summary>Forces the log to disk.</summary>
-    public void Sync()
-    {
-        if (_stream is not null)
-        {
-            NativeFile.Fsync(_stream.SafeFileHandle, _path);
-        }
-    }
+    /// <summary>The open file's handle, or null before the first block.</summary>
+    public Microsoft.Win32.SafeHandles.SafeFileHandle? Handle => _stream?.SafeFileHandle;
+
+    /// <summary>The log's path.</summary>
+    public string Path => _path;
 
     public void Dispose() => _stream?.Dispose();
 
