@@ -19,9 +19,9 @@ internal sealed class CmdletObserver : IRunObserver
         _activityId = activityId;
     }
 
-    public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+    public void Verbose(string message) => Write(() => _cmdlet.WriteVerbose(message));
 
-    public void Warning(string message) => _cmdlet.WriteWarning(message);
+    public void Warning(string message) => Write(() => _cmdlet.WriteWarning(message));
 
     public void Progress(RunProgress progress)
     {
@@ -39,7 +39,7 @@ internal sealed class CmdletObserver : IRunObserver
             SecondsRemaining = progress.Remaining is TimeSpan left ? (int)Math.Min(int.MaxValue, left.TotalSeconds) : -1,
             RecordType = progress.Finished ? ProgressRecordType.Completed : ProgressRecordType.Processing,
         };
-        _cmdlet.WriteProgress(record);
+        Write(() => _cmdlet.WriteProgress(record));
     }
 
     public void SampleFinished(SampleResult result)
@@ -47,7 +47,25 @@ internal sealed class CmdletObserver : IRunObserver
         if (_passThru)
         {
             result.Output = PSJson.Deserialize(result.OutputJson);
-            _cmdlet.WriteObject(result);
+            Write(() => _cmdlet.WriteObject(result));
+        }
+    }
+
+    // Once the pipeline is stopping, writes throw; the run must still get to close its files cleanly, so
+    // what it reports then is dropped.
+    private void Write(Action write)
+    {
+        if (_cmdlet.Stopping)
+        {
+            return;
+        }
+
+        try
+        {
+            write();
+        }
+        catch (PipelineStoppedException)
+        {
         }
     }
 }

@@ -16,6 +16,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
 {
     private const string InvokeScript =
         "param($block, $sample, $variables, $seed) "
+        + "$ErrorActionPreference = 'Stop'; "
         + "if ($null -ne $seed) { $null = Microsoft.PowerShell.Utility\\Get-Random -SetSeed $seed } "
         + "$block.InvokeWithContext($null, $variables, $sample)";
 
@@ -71,6 +72,12 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        if (shell.Streams.Error.Count > 0)
+        {
+            ErrorRecord error = shell.Streams.Error[0];
+            return ScriptBlockProcessor.Failure(error.Exception ?? new RuntimeException(error.ToString()), _rules);
+        }
+
         return ScriptBlockProcessor.Success(output);
     }
 

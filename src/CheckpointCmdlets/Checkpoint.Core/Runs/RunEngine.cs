@@ -131,6 +131,14 @@ public sealed class RunEngine
         {
             fatal = e;
         }
+        catch
+        {
+            // Anything else (a stop the caller's runtime raised, a bug): the run is interrupted, and its
+            // files are closed as such before the error goes on.
+            session.Cancelled = true;
+            session.TryClose(RunStatus.Interrupted);
+            throw;
+        }
 
         return session.Finish(fatal, cancellationToken);
     }

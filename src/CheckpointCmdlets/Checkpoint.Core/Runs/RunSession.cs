@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Store;
@@ -127,6 +128,19 @@ internal sealed class RunSession
 
         Drain(events, stop);
         cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Closes the store with <paramref name="status"/>, when it can; for the error paths.</summary>
+    public void TryClose(RunStatus status)
+    {
+        try
+        {
+            _store.Close(status);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException or ObjectDisposedException)
+        {
+            // The error that brought us here is the one to report.
+        }
     }
 
     /// <summary>Closes the store with the run's final status and makes the summary.</summary>

@@ -1,0 +1,136 @@
+# -ThrottleLimit and deterministic results: a sample's output must not depend on order, resume point,
+# shard count or parallelism.
+BeforeAll {
+    Import-Module $env:CHECKPOINT_TEST_MODULE -Force
+    $script:Data = Join-Path $TestDrive 'data.csv'
+    1..60 | ForEach-Object { [pscustomobject]@{ id = "s$_"; value = $_ } } | Export-Csv $Data -NoTypeInformation
+    # Uses both random sources; the output must be a function of (seed, sample id) alone.
+    $script:Block = { [pscustomobject]@{ id = $_.id; a = $CheckpointContext.Random.Next(1000000); b = Get-Random -Maximum 1000000; c = $CheckpointContext.Random.NextDouble() } }
+
+    function script:Get-Outputs([string] $Directory) {
+        $map = @{}
+        foreach ($r in Get-CheckpointResult -RunId * -OutputDirectory $Directory -Status Completed) {
+            $map[$r.SampleId] = $r.OutputJson
+        }
+        $map
+    }
+    function script:Assert-SameOutputs($Expected, $Actual) {
+        $Actual.Count | Should -Be $Expected.Count
+        foreach ($id in $Expected.Keys) { $Actual[$id] | Should -BeExactly $Expected[$id] -Because "sample $id" }
+    }
+}
+
+Describe 'Deterministic results' {
+    BeforeAll {
+        $script:Reference = Join-Path $TestDrive 'reference'
+        Start-CheckpointRun -Dataset $Data -Process $Block -Seed 7 -OutputDirectory $Reference | Out-Null
+        $script:Expected = Get-Outputs $Reference
+    }
+
+    It 'gives every sample its own stream: outputs differ between samples' {
+        $Expected.Count | Should -Be 60
+        @($Expected.Values | Sort-Object -Unique).Count | Should -Be 60
+    }
+
+    It 'gives the same outputs when the run is stopped and resumed at several points' {
+        $dir = Join-Path $TestDrive 'resumed'
+        foreach ($limit in 7, 13, 1, 22) {
+            Start-CheckpointRun -Dataset $Data -Process $Block -Seed 7 -OutputDirectory $dir -Limit $limit | Out-Null
+        }
+        Resume-CheckpointRun -RunId * -OutputDirectory $dir | Out-Null
+        Assert-SameOutputs $Expected (Get-Outputs $dir)
+    }
+
+    It 'gives the same outputs from a 4-way sharded run' {
+        $dir = Join-Path $TestDrive 'sharded'
+        foreach ($k in 3, 1, 4, 2) {
+            Start-CheckpointRun -Dataset $Data -Process $Block -Seed 7 -OutputDirectory $dir -Shard "$k/4" | Out-Null
+        }
+        (Get-ChildItem $dir -Filter '*_shard-*-of-4.jsonl').Count | Should -Be 4
+        Assert-SameOutputs $Expected (Get-Outputs $dir)
+    }
+
+    It 'gives the same outputs at ThrottleLimit <_>' -ForEach 1, 8 {
+        $dir = Join-Path $TestDrive "throttle-$_"
+        Start-CheckpointRun -Dataset $Data -Process $Block -Seed 7 -OutputDirectory $dir -ThrottleLimit $_ | Out-Null
+        Assert-SameOutputs $Expected (Get-Outputs $dir)
+    }
+
+    It 'gives other outputs with another seed' {
+        $dir = Join-Path $TestDrive 'seed8'
+        Start-CheckpointRun -Dataset $Data -Process $Block -Seed 8 -OutputDirectory $dir | Out-Null
+        (Get-Outputs $dir)['s1'] | Should -Not -Be $Expected['s1']
+    }
+}
+
+Describe 'ThrottleLimit' {
+    It 'runs every sample exactly once, in parallel, through the single writer' {
+        $dir = Join-Path $TestDrive 'parallel'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $summary = Start-CheckpointRun -Dataset $Data -Process { Start-Sleep -Milliseconds 100; $_.id } -ThrottleLimit 10 -OutputDirectory $dir
+        $clock.Stop()
+        $summary.CompletedSamples | Should -Be 60
+        $lines = Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName
+        $lines.Count | Should -Be 60
+        ($lines | ForEach-Object { ($_ | ConvertFrom-Json).sample_id } | Sort-Object -Unique).Count | Should -Be 60
+        # 60 x 100 ms one at a time would take 6 s; ten at a time well under that.
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+    }
+
+    It 'passes $using: values into the worker runspaces, as ForEach-Object -Parallel does' {
+        $prefix = 'answer-'
+        $table = @{ s1 = 'one' }
+        $dir = Join-Path $TestDrive 'using'
+        Start-CheckpointRun -Dataset $Data -Process { "$using:prefix$($_.id)/$(($using:table)[$_.id])" } -ThrottleLimit 4 -OutputDirectory $dir | Out-Null
+        $results = Get-CheckpointResult -RunId * -OutputDirectory $dir
+        ($results | Where-Object SampleId -EQ 's1').Output | Should -Be 'answer-s1/one'
+        ($results | Where-Object SampleId -EQ 's2').Output | Should -Be 'answer-s2/'
+    }
+
+    It 'retries and fails each sample on its own' {
+        $dir = Join-Path $TestDrive 'errors'
+        $summary = Start-CheckpointRun -Dataset $Data -Process {
+            if ($_.id -eq 's5') { throw [System.TimeoutException]::new('flaky') }
+            if ($_.id -eq 's6' -and $CheckpointContext.Attempt -lt 2) { throw [System.IO.IOException]::new('once') }
+            if ($_.id -eq 's7') { throw 'a script error is permanent' }
+            $_.id
+        } -ThrottleLimit 6 -MaxRetries 2 -RetryDelaySeconds 0 -OutputDirectory $dir
+        $summary.CompletedSamples | Should -Be 58
+        $summary.FailedSamples | Should -Be 2
+        $records = Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName | ForEach-Object { $_ | ConvertFrom-Json }
+        @($records | Where-Object sample_id -EQ 's5').Count | Should -Be 3
+        @($records | Where-Object sample_id -EQ 's6').status | Should -Be @('failed', 'completed')
+        @($records | Where-Object sample_id -EQ 's7').Count | Should -Be 1
+        ($records | Where-Object sample_id -EQ 's7').final | Should -BeTrue
+    }
+
+    It 'stops cleanly when the pipeline is stopped, at ThrottleLimit <_>' -ForEach 1, 8 {
+        $dir = Join-Path $TestDrive "stop-$_"
+        $shell = [powershell]::Create()
+        $null = $shell.AddScript({
+                param($module, $data, $dir, $throttle)
+                Import-Module $module
+                Start-CheckpointRun -Dataset $data -Process { Start-Sleep -Milliseconds 300; $_.id } -ThrottleLimit $throttle -OutputDirectory $dir
+            }).AddArgument($env:CHECKPOINT_TEST_MODULE).AddArgument($Data).AddArgument($dir).AddArgument($_)
+        $async = $shell.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not (Get-ChildItem $dir -Filter *.jsonl -ErrorAction SilentlyContinue | Where-Object Length -GT 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        Start-Sleep -Milliseconds 500
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $shell.Stop()
+        $clock.Stop()
+        $shell.Dispose()
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $state = Get-Content (Get-ChildItem $dir -Filter *_resume_state.json).FullName -Raw | ConvertFrom-Json
+        $state.status | Should -Be 'Interrupted'
+        $done = @(Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName | ForEach-Object { $_ | ConvertFrom-Json })
+        $done.Count | Should -BeGreaterThan 0
+        $done.Count | Should -BeLessThan 60
+        # The rest is pending and a resume finishes it without redoing anything.
+        $summary = Resume-CheckpointRun -RunId * -OutputDirectory $dir -Process { $_.id } -ThrottleLimit 4
+        $summary.Status | Should -Be 'Completed'
+        $summary.SkippedThisRun | Should -Be $done.Count
+        $all = Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName | ForEach-Object { ($_ | ConvertFrom-Json).sample_id }
+        @($all).Count | Should -Be 60
+    }
+}
