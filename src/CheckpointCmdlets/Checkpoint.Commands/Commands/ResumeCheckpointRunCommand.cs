@@ -151,28 +151,12 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
 
     private static Hashtable ToHashtable(string? json)
     {
-        var result = new Hashtable(StringComparer.OrdinalIgnoreCase);
         if (json is null)
         {
-            return result;
+            return new Hashtable(StringComparer.OrdinalIgnoreCase);
         }
 
         using JsonDocument document = JsonDocument.Parse(json);
-        if (PlainJson.ToPlain(document.RootElement) is List<KeyValuePair<string, object?>> entries)
-        {
-            foreach (var entry in entries)
-            {
-                result[entry.Key] = ToPowerShell(entry.Value);
-            }
-        }
-
-        return result;
+        return ConfigConverter.FromStored(PlainJson.ToPlain(document.RootElement)) as Hashtable ?? new Hashtable(StringComparer.OrdinalIgnoreCase);
     }
-
-    private static object? ToPowerShell(object? value) => value switch
-    {
-        List<KeyValuePair<string, object?>> entries => entries.Aggregate(new Hashtable(StringComparer.OrdinalIgnoreCase), (h, e) => { h[e.Key] = ToPowerShell(e.Value); return h; }),
-        List<object?> items => items.Select(ToPowerShell).ToArray(),
-        _ => value,
-    };
 }

@@ -89,6 +89,10 @@ The shard to process, as k/n (for example 2/4): the samples whose id hashes to s
                 MaxConsecutiveFailures = 'How many transient failures in a row, across samples, mean that the API is down (at least 1). Then retries stop and those samples stay pending, new samples wait, and the run probes with one sample after -OutageWaitSeconds.'
                 MaxOutageMinutes       = 'The longest an API outage is waited out, in minutes (0 to 10080, a week). Then the command stops with the error ApiOutage: every result is kept, the samples that failed during the outage are pending, and Resume-CheckpointRun finishes them once the API is back.'
                 OutageWaitSeconds      = 'The first wait of an API outage before the run probes again with one sample, in seconds (0 to 86400). Each later wait of the same outage is twice as long.'
+                Pricing                = 'Prices by model name, per million tokens: @{ ''gpt-4o'' = @{ InputPerMillion = 2.50; OutputPerMillion = 10.00 } }. An attempt that reports tokens (usage.prompt_tokens and usage.completion_tokens, or usage.input_tokens and usage.output_tokens, in its result or one level down, or $CheckpointContext.AddUsage) costs its tokens times its model''s price, unless the block sets the cost with $CheckpointContext.AddCost. Every attempt counts, failed ones too. Without -Pricing or -PricingFile, the dated pricing.json shipped with the module is used; prices change, so check it.'
+                PricingFile            = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module: { "models": { "gpt-4o": { "InputPerMillion": 2.5, "OutputPerMillion": 10 } } }.'
+                MaxCost                = 'A budget: once the run''s total cost (every attempt, earlier sessions included) reaches it, no new sample starts, the samples in flight finish, and the run ends with status BudgetReached. Everything is kept; resume it with a higher -MaxCost to go on.'
+                EstimatedCostPerSample = 'For -WhatIf before any sample has a cost: the expected cost of one sample, used to estimate what the run would cost. Once samples have costs, their average is used instead.'
                 ImportModule           = 'Modules to import into each runspace of a run whose block runs in runspaces of its own (-ThrottleLimit above 1, or -TimeoutSeconds): names, or paths to .psd1, .psm1 or .dll files. A run in the current session uses the modules already loaded there instead.'
                 WhatIf                 = 'Shows, for each run, its run id and how many samples it has, are done, are pending and have failed, and how many it would process. No file is created or changed.'
                 Confirm                = 'Prompts for confirmation before each run starts, and before -Overwrite deletes a run.'
@@ -267,6 +271,19 @@ When the state file is missing or damaged, the run cannot be resumed: start it a
                     Description  = 'The first wait of an API outage before probing again, in seconds; each later wait doubles.'
                     DefaultValue = 'The value the run was started with'
                 }
+                Pricing                = @{
+                    Description  = 'Prices by model name, per million tokens: @{ ''gpt-4o'' = @{ InputPerMillion = 2.50; OutputPerMillion = 10.00 } }, used for the cost of attempts that report tokens.'
+                    DefaultValue = 'The value the run was started with, else the shipped pricing.json'
+                }
+                PricingFile            = @{
+                    Description  = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module.'
+                    DefaultValue = 'The value the run was started with'
+                }
+                MaxCost                = @{
+                    Description  = 'A budget for the run''s total cost, earlier sessions included; a run that stopped with BudgetReached goes on when it is resumed with a higher -MaxCost.'
+                    DefaultValue = 'The value the run was started with'
+                }
+                EstimatedCostPerSample = 'For -WhatIf before any sample has a cost: the expected cost of one sample.'
                 ImportModule           = @{
                     Description  = 'Modules (names or paths) to import into each runspace when the block runs in runspaces of its own.'
                     DefaultValue = 'The value the run was started with'

@@ -48,6 +48,7 @@ internal static class ErrorRecords
         InvalidShard => ErrorCategory.InvalidArgument,
         Identity.ShardSource.ShardAutoFailed => ErrorCategory.InvalidArgument,
         ErrorIds.ApiOutage => ErrorCategory.ConnectionError,
+        Costs.PricingTable.InvalidPricing => ErrorCategory.InvalidArgument,
         NotACheckpointFile => ErrorCategory.InvalidArgument,
         CannotResume => ErrorCategory.InvalidData,
         StateChangedOutside => ErrorCategory.SecurityError,

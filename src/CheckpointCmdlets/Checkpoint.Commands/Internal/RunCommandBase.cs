@@ -83,6 +83,25 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [Parameter]
     public string[] ImportModule { get; set; } = Array.Empty<string>();
 
+    /// <summary>Prices by model: @{ 'gpt-4o' = @{ InputPerMillion = 2.50; OutputPerMillion = 10.00 } }.</summary>
+    [Parameter]
+    public System.Collections.Hashtable? Pricing { get; set; }
+
+    /// <summary>A JSON file of prices by model; by default the pricing.json shipped with the module.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PricingFile { get; set; }
+
+    /// <summary>Stop the run cleanly once its total cost reaches this budget.</summary>
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public decimal MaxCost { get; set; }
+
+    /// <summary>For -WhatIf estimates before any sample has a cost: the expected cost of one sample.</summary>
+    [Parameter]
+    [ValidateRange(0.0, double.MaxValue)]
+    public decimal EstimatedCostPerSample { get; set; }
+
     private static readonly (string Setting, string Parameter)[] s_savedParameters =
     {
         (RunSettings.MaxRetries, nameof(MaxRetries)),
@@ -96,6 +115,9 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         (RunSettings.MaxOutageMinutes, nameof(MaxOutageMinutes)),
         (RunSettings.OutageWaitSeconds, nameof(OutageWaitSeconds)),
         (RunSettings.ImportModule, nameof(ImportModule)),
+        (RunSettings.Pricing, nameof(Pricing)),
+        (RunSettings.PricingFile, nameof(PricingFile)),
+        (RunSettings.MaxCost, nameof(MaxCost)),
     };
 
     private TerminationSignal? _termination;
@@ -137,10 +159,27 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         plan.MaxConsecutiveFailures = MaxConsecutiveFailures;
         plan.MaxOutage = TimeSpan.FromMinutes(MaxOutageMinutes);
         plan.OutageWait = TimeSpan.FromSeconds(OutageWaitSeconds);
+        plan.MaxCost = MaxCost > 0 ? MaxCost : null;
+        plan.EstimatedCostPerSample = MyInvocation.BoundParameters.ContainsKey(nameof(EstimatedCostPerSample)) ? EstimatedCostPerSample : null;
+        plan.Price = LoadPricing().For(plan.Model);
         foreach ((string setting, string parameter) in s_savedParameters)
         {
             plan.Settings[setting] = GetType().GetProperty(parameter)!.GetValue(this);
         }
+    }
+
+    // -Pricing, else -PricingFile, else the pricing.json shipped beside the module (when present).
+    private Costs.PricingTable LoadPricing()
+    {
+        if (Pricing is not null)
+        {
+            return Costs.PricingTable.FromDictionary(Pricing);
+        }
+
+        string file = PricingFile is not null
+            ? CommandPaths.Resolve(this, PricingFile)
+            : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(RunCommandBase).Assembly.Location) ?? ".", "pricing.json");
+        return PricingFile is null && !System.IO.File.Exists(file) ? Costs.PricingTable.Empty : Costs.PricingTable.FromFile(file);
     }
 
     /// <summary>
@@ -157,7 +196,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             PropertyInfo property = GetType().GetProperty(parameter)!;
-            property.SetValue(this, LanguagePrimitives.ConvertTo(value is System.Collections.IList list ? list.Cast<object>().ToArray() : value, property.PropertyType, CultureInfo.InvariantCulture));
+            property.SetValue(this, LanguagePrimitives.ConvertTo(ConfigConverter.FromStored(value), property.PropertyType, CultureInfo.InvariantCulture));
         }
     }
 
@@ -177,13 +216,17 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
                 RunPreview preview = engine.Preview();
                 string message = string.Format(
                     CultureInfo.InvariantCulture,
-                    "Run {0}: {1} samples, {2} done, {3} pending, {4} failed; would process {5}.",
+                    "Run {0}: {1} samples, {2} done, {3} pending, {4} failed; would process {5}; cost so far {6:0.######}, estimated cost of this run {7}.",
                     preview.RunId,
                     preview.Total,
                     preview.Completed,
                     preview.Pending,
                     preview.Failed,
-                    preview.ToProcess);
+                    preview.ToProcess,
+                    preview.CostSoFar,
+                    preview.EstimatedCost is decimal estimate
+                        ? estimate.ToString("0.######", CultureInfo.InvariantCulture) + (preview.Completed > 0 && preview.CostSoFar > 0 ? " (from the completed samples)" : " (from -EstimatedCostPerSample)")
+                        : "unknown (no sample has a cost yet; give -EstimatedCostPerSample)");
                 ShouldProcess(message, message, "Start-CheckpointRun");
                 return;
             }
@@ -198,7 +241,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             RunSummary summary = engine.Execute(factory, observer, StopToken);
             WriteObject(summary);
         }
-        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage)
+        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or Costs.PricingTable.InvalidPricing)
         {
             ThrowTerminatingError(ErrorRecords.From(e));
         }

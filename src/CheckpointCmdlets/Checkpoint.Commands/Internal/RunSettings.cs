@@ -16,4 +16,7 @@ internal static class RunSettings
     public const string MaxOutageMinutes = "max_outage_minutes";
     public const string OutageWaitSeconds = "outage_wait_seconds";
     public const string ImportModule = "import_module";
+    public const string Pricing = "pricing";
+    public const string PricingFile = "pricing_file";
+    public const string MaxCost = "max_cost";
 }

@@ -41,6 +41,21 @@ public sealed class RunSummary
     /// <summary>Completed, Incomplete or Interrupted.</summary>
     public string Status { get; init; } = string.Empty;
 
+    /// <summary>Input (prompt) tokens over every attempt, failed ones included.</summary>
+    public long InputTokens { get; init; }
+
+    /// <summary>Output (completion) tokens over every attempt, failed ones included.</summary>
+    public long OutputTokens { get; init; }
+
+    /// <summary>The run's cost so far, over every attempt (failed calls are paid too).</summary>
+    public decimal TotalCost { get; init; }
+
+    /// <summary>TotalCost divided by the completed samples: what one completed sample cost, retries included.</summary>
+    public decimal AverageCostPerSample { get; init; }
+
+    /// <summary>(Pending + failed samples) x AverageCostPerSample: what finishing the run may cost.</summary>
+    public decimal EstimatedRemainingCost { get; init; }
+
     /// <summary>The run's output directory, so that piping into the other cmdlets finds the run.</summary>
     public string OutputDirectory { get; init; } = string.Empty;
 

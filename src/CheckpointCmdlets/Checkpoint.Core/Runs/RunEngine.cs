@@ -62,7 +62,9 @@ public sealed class RunEngine
             }
         }
 
-        return new RunPreview(files.RunId, files.ResultsPath, exists, dataset.IncludedCount, completed, failed, toProcess);
+        decimal cost = index.Usage.Cost + (others?.Usage.Cost ?? 0);
+        decimal? perSample = completed > 0 && cost > 0 ? cost / completed : _plan.EstimatedCostPerSample;
+        return new RunPreview(files.RunId, files.ResultsPath, exists, dataset.IncludedCount, completed, failed, toProcess, cost, perSample);
     }
 
     /// <summary>

@@ -68,6 +68,15 @@ public sealed class RunPlan
     /// <summary>The first wait of an outage; each later wait doubles.</summary>
     public TimeSpan OutageWait { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The model's price, for the cost of attempts that report tokens; null when unknown.</summary>
+    public Costs.ModelPrice? Price { get; set; }
+
+    /// <summary>Stop the run once its total cost reaches this budget; null for no budget.</summary>
+    public decimal? MaxCost { get; set; }
+
+    /// <summary>For estimates before any sample has a cost: the expected cost of one sample.</summary>
+    public decimal? EstimatedCostPerSample { get; set; }
+
     /// <summary>Samples in flight at once: 1 runs on the caller's thread.</summary>
     public int ThrottleLimit { get; set; } = 1;
 

@@ -3,8 +3,10 @@ namespace Checkpoint.Runs;
 /// <summary>What a run would do, counted without touching a file (-WhatIf).</summary>
 public sealed class RunPreview
 {
-    internal RunPreview(string runId, string resultsPath, bool exists, int total, int completed, int failed, int toProcess)
+    internal RunPreview(string runId, string resultsPath, bool exists, int total, int completed, int failed, int toProcess, decimal costSoFar, decimal? costPerSample)
     {
+        CostSoFar = costSoFar;
+        CostPerSample = costPerSample;
         RunId = runId;
         ResultsPath = resultsPath;
         Exists = exists;
@@ -37,4 +39,13 @@ public sealed class RunPreview
 
     /// <summary>Samples the run would process now (after -Limit, -NoResume, -SkipFailed).</summary>
     public int ToProcess { get; }
+
+    /// <summary>What the run has cost so far.</summary>
+    public decimal CostSoFar { get; }
+
+    /// <summary>The average cost of a completed sample so far, or the caller's estimate; null when unknown.</summary>
+    public decimal? CostPerSample { get; }
+
+    /// <summary>ToProcess x CostPerSample, or null when the cost per sample is unknown.</summary>
+    public decimal? EstimatedCost => CostPerSample is decimal each ? decimal.Round(each * ToProcess, 6) : null;
 }

@@ -55,12 +55,20 @@ internal sealed class RunSession
     /// <summary>True when the run was stopped before it read the whole dataset.</summary>
     public bool Cancelled { get; set; }
 
+    /// <summary>True when the run stopped because its cost reached -MaxCost.</summary>
+    public bool BudgetReached { get; private set; }
+
     /// <summary>Runs every sample on the caller's thread.</summary>
     public void RunInline(ISampleProcessor processor, CancellationToken cancellationToken)
     {
         _runner.Sink = Deliver;
         foreach ((Sample sample, int previousAttempts) in PendingSamples(cancellationToken))
         {
+            if (CheckBudget())
+            {
+                break;
+            }
+
             WaitOutOutage(() => { }, cancellationToken);
             _counts.Processed++;
             _runner.Run(sample, previousAttempts, processor, cancellationToken);
@@ -92,6 +100,11 @@ internal sealed class RunSession
         {
             foreach ((Sample, int) item in PendingSamples(cancellationToken))
             {
+                if (CheckBudget())
+                {
+                    break;
+                }
+
                 WaitOutOutage(() => DrainUntilIdle(events, ref inFlight, stop), cancellationToken);
                 Interlocked.Increment(ref inFlight);
                 _counts.Processed++;
@@ -153,7 +166,7 @@ internal sealed class RunSession
 
         Cancelled |= cancellationToken.IsCancellationRequested;
         int total = _dataset.IncludedCount;
-        if (Cancelled || fatal is not null)
+        if (Cancelled || fatal is not null || BudgetReached)
         {
             // The dataset was not read to its end: count from the checkpoint instead.
             _counts.Completed = Math.Min(_store.Index.CompletedCount, total);
@@ -163,6 +176,7 @@ internal sealed class RunSession
         RunStatus final = Cancelled ? RunStatus.Interrupted
             : fatal is not null ? RunStatus.Incomplete
             : _counts.Completed == total ? RunStatus.Completed
+            : BudgetReached ? RunStatus.BudgetReached
             : RunStatus.Incomplete;
         _store.State.TotalSamples = total;
         if (fatal is CheckpointException { ErrorId: ErrorIds.CheckpointWriteFailed })
@@ -180,8 +194,16 @@ internal sealed class RunSession
             throw fatal;
         }
 
+        decimal totalCost = _store.Index.Usage.Cost;
+        int pending = total - _counts.Completed - _counts.Failed;
+        decimal average = _counts.Completed > 0 ? totalCost / _counts.Completed : _plan.EstimatedCostPerSample ?? 0;
         return new RunSummary
         {
+            InputTokens = _store.Index.Usage.InputTokens,
+            OutputTokens = _store.Index.Usage.OutputTokens,
+            TotalCost = totalCost,
+            AverageCostPerSample = decimal.Round(average, 6),
+            EstimatedRemainingCost = decimal.Round(average * (pending + _counts.Failed), 6),
             RunId = _store.Files.RunId,
             Dataset = _dataset.Path,
             Model = _plan.Model,
@@ -229,6 +251,28 @@ internal sealed class RunSession
             cancellationToken.ThrowIfCancellationRequested();
             yield return (sample, entry?.Attempt ?? 0);
         }
+    }
+
+    // -MaxCost: once the run's total cost reaches the budget, no new sample starts.
+    private bool CheckBudget()
+    {
+        if (BudgetReached)
+        {
+            return true;
+        }
+
+        if (_plan.MaxCost is not decimal budget || _store.TotalCost < budget)
+        {
+            return false;
+        }
+
+        BudgetReached = true;
+        _observer.Warning(string.Format(
+            CultureInfo.InvariantCulture,
+            "The run's cost reached the budget: {0:0.######} of -MaxCost {1:0.######}. No new sample starts; every result is kept. Resume it with a higher -MaxCost to go on.",
+            _store.TotalCost,
+            budget));
+        return true;
     }
 
     private void Deliver(RunEvent e)

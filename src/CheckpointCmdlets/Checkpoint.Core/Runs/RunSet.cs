@@ -138,6 +138,7 @@ public sealed class RunSet
         string status = locked ? nameof(RunStatus.Running)
             : total > 0 && completed >= total ? nameof(RunStatus.Completed)
             : known.Any(s => s.Status == RunStatus.Interrupted) ? nameof(RunStatus.Interrupted)
+            : known.Any(s => s.Status == RunStatus.BudgetReached) ? nameof(RunStatus.BudgetReached)
             : nameof(RunStatus.Incomplete);
         DateTimeOffset? last = known.Count > 0 ? known.Max(s => s.LastCheckpoint) : null;
         if (last is null && index.LastRecordTicks > 0)
@@ -145,8 +146,15 @@ public sealed class RunSet
             last = new DateTimeOffset(index.LastRecordTicks, TimeSpan.Zero);
         }
 
+        int pending = Math.Max(0, total - completed - index.FailedCount);
+        decimal average = completed > 0 ? index.Usage.Cost / completed : 0;
         return new RunStats
         {
+            InputTokens = index.Usage.InputTokens,
+            OutputTokens = index.Usage.OutputTokens,
+            TotalCost = index.Usage.Cost,
+            AverageCostPerSample = decimal.Round(average, 6),
+            EstimatedRemainingCost = decimal.Round(average * (pending + index.FailedCount), 6),
             RunId = RunId,
             Dataset = first?.DatasetPath ?? string.Empty,
             Model = first?.Model ?? string.Empty,

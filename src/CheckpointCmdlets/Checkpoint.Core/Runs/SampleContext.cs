@@ -26,6 +26,28 @@ public sealed class SampleContext
     /// <summary>The run id.</summary>
     public string RunId { get; }
 
+    /// <summary>Input tokens the block reported for this attempt with <see cref="AddUsage"/>, or null.</summary>
+    public long? InputTokens { get; private set; }
+
+    /// <summary>Output tokens the block reported for this attempt with <see cref="AddUsage"/>, or null.</summary>
+    public long? OutputTokens { get; private set; }
+
+    /// <summary>The cost the block reported for this attempt with <see cref="AddCost"/>, or null.</summary>
+    public decimal? Cost { get; private set; }
+
+    /// <summary>
+    /// Adds tokens this attempt used (call it once per model call, failed calls too). When the block reports
+    /// usage this way, the usage in its result is not counted again.
+    /// </summary>
+    public void AddUsage(long inputTokens, long outputTokens)
+    {
+        InputTokens = (InputTokens ?? 0) + inputTokens;
+        OutputTokens = (OutputTokens ?? 0) + outputTokens;
+    }
+
+    /// <summary>Adds a cost this attempt incurred; it then replaces the cost computed from tokens and prices.</summary>
+    public void AddCost(decimal cost) => Cost = (Cost ?? 0) + cost;
+
     /// <summary>The sample id.</summary>
     public string SampleId { get; }
 

@@ -93,7 +93,7 @@ internal sealed class SampleRunner
     {
         cancellationToken.ThrowIfCancellationRequested();
         attempt.Number++;
-        var context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.BlockConfig ?? _plan.Config, _plan.Seed, _plan.Shard?.ToString());
+        var context = attempt.Context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.BlockConfig ?? _plan.Config, _plan.Seed, _plan.Shard?.ToString());
         attempt.StartedAt = DateTimeOffset.UtcNow;
         attempt.Timer.Restart();
         SampleOutcome outcome;
@@ -118,8 +118,18 @@ internal sealed class SampleRunner
 
     private CheckpointRecord Record(Attempt attempt, SampleOutcome outcome, bool final, string note)
     {
+        // Usage the block reported wins over usage found in its result; a reported cost wins over tokens x price.
+        SampleContext? context = attempt.Context;
+        (long? input, long? output) = context?.InputTokens is not null || context?.OutputTokens is not null
+            ? (context!.InputTokens, context.OutputTokens)
+            : outcome.Succeeded ? Costs.UsageExtractor.FromOutput(outcome.OutputJson) : (null, null);
+        decimal? cost = context?.Cost
+            ?? (_plan.Price is Costs.ModelPrice price && (input is not null || output is not null) ? price.CostOf(input ?? 0, output ?? 0) : null);
         var record = new CheckpointRecord
         {
+            InputTokens = input,
+            OutputTokens = output,
+            Cost = cost,
             SampleId = attempt.Sample.Id,
             Status = outcome.Succeeded ? RecordStatus.Completed : RecordStatus.Failed,
             Final = final,
@@ -166,6 +176,8 @@ internal sealed class SampleRunner
         public int Number { get; set; }
 
         public DateTimeOffset StartedAt { get; set; }
+
+        public SampleContext? Context { get; set; }
 
         public Stopwatch Timer { get; } = new();
     }

@@ -13,8 +13,9 @@ public sealed class CheckpointIndex
 {
     private readonly Dictionary<string, SampleEntry> _samples;
 
-    internal CheckpointIndex(IReadOnlyList<LoadedFile> files, Dictionary<string, SampleEntry> samples, IReadOnlyList<LoadIssue> issues)
+    internal CheckpointIndex(IReadOnlyList<LoadedFile> files, Dictionary<string, SampleEntry> samples, IReadOnlyList<LoadIssue> issues, UsageTotals usage)
     {
+        Usage = usage;
         Files = files;
         _samples = samples;
         Issues = issues;
@@ -28,6 +29,9 @@ public sealed class CheckpointIndex
             }
         }
     }
+
+    /// <summary>Tokens and cost over every record, history and failed attempts included.</summary>
+    public UsageTotals Usage { get; }
 
     /// <summary>The files read, in the order given.</summary>
     public IReadOnlyList<LoadedFile> Files { get; }
@@ -80,6 +84,7 @@ public sealed class CheckpointIndex
         }
 
         LastRecordTicks = Math.Max(LastRecordTicks, ticks);
+        Usage.Add(record.InputTokens ?? 0, record.OutputTokens ?? 0, record.Cost ?? 0);
         _appended++;
     }
 

@@ -25,12 +25,13 @@ public static class CheckpointLoader
         var samples = new Dictionary<string, SampleEntry>(EstimateRecords(paths), StringComparer.Ordinal);
         var issues = new List<LoadIssue>();
         var files = new List<LoadedFile>(paths.Count);
+        var usage = new UsageTotals();
         for (int i = 0; i < paths.Count; i++)
         {
-            files.Add(LoadFile(paths[i], i, samples, issues));
+            files.Add(LoadFile(paths[i], i, samples, issues, usage));
         }
 
-        return new CheckpointIndex(files, samples, issues);
+        return new CheckpointIndex(files, samples, issues, usage);
     }
 
     // Sizing the dictionary once saves the rehashes (and the garbage) of growing it to a million entries.
@@ -61,7 +62,7 @@ public static class CheckpointLoader
         return (int)Math.Min(estimate, 50_000_000);
     }
 
-    private static LoadedFile LoadFile(string path, int fileIndex, Dictionary<string, SampleEntry> samples, List<LoadIssue> issues)
+    private static LoadedFile LoadFile(string path, int fileIndex, Dictionary<string, SampleEntry> samples, List<LoadIssue> issues, UsageTotals usage)
     {
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
@@ -113,6 +114,7 @@ public static class CheckpointLoader
 
                     pendingBad.Clear();
                     Merge(samples, summary, fileIndex, lineOffset, newline);
+                    usage.Add(summary.InputTokens, summary.OutputTokens, summary.Cost);
                     recordCount++;
                     validLength = lineOffset + newline + 1;
                 }

@@ -39,6 +39,15 @@ public sealed class CheckpointRecord
     /// <summary>The shard that wrote the record, as <c>k/n</c>, or null for an unsharded run.</summary>
     public string? Shard { get; init; }
 
+    /// <summary>Input (prompt) tokens this attempt used, when known.</summary>
+    public long? InputTokens { get; init; }
+
+    /// <summary>Output (completion) tokens this attempt used, when known.</summary>
+    public long? OutputTokens { get; init; }
+
+    /// <summary>What this attempt cost, when known (set by the block, or tokens times the model's price).</summary>
+    public decimal? Cost { get; init; }
+
     /// <summary>The error of a failed attempt; null for a completed one.</summary>
     public RecordError? Error { get; init; }
 

@@ -46,6 +46,18 @@ public sealed class CheckpointStore : IDisposable
         _committer.Start();
     }
 
+    /// <summary>The run's total cost so far (every record of this file), read under the append lock.</summary>
+    public decimal TotalCost
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Index.Usage.Cost;
+            }
+        }
+    }
+
     /// <summary>How many checkpoints (fsync and state write) have completed since the store opened.</summary>
     public int CheckpointsCompleted => Volatile.Read(ref _checkpoints);
 

@@ -63,6 +63,19 @@ internal static class RecordCodec
             writer.WriteString("shard", record.Shard);
         }
 
+        if (record.InputTokens is not null || record.OutputTokens is not null)
+        {
+            writer.WriteStartObject("usage");
+            writer.WriteNumber("input_tokens", record.InputTokens ?? 0);
+            writer.WriteNumber("output_tokens", record.OutputTokens ?? 0);
+            writer.WriteEndObject();
+        }
+
+        if (record.Cost is decimal cost)
+        {
+            writer.WriteNumber("cost", cost);
+        }
+
         if (record.Error is null)
         {
             writer.WriteNull("error");
@@ -202,12 +215,36 @@ internal static class RecordCodec
             shard = Utf8(shardBytes);
         }
 
+        long input = 0, output = 0;
+        decimal cost = 0;
+        if (Expect(line, ref pos, ",\"usage\":{\"input_tokens\":"u8))
+        {
+            if (!ReadLong(line, ref pos, out input) || !Expect(line, ref pos, ",\"output_tokens\":"u8) || !ReadLong(line, ref pos, out output) || !Expect(line, ref pos, "}"u8))
+            {
+                return false;
+            }
+        }
+
+        if (Expect(line, ref pos, ",\"cost\":"u8))
+        {
+            int start = pos;
+            while (pos < line.Length && line[pos] != (byte)',')
+            {
+                pos++;
+            }
+
+            if (!decimal.TryParse(Ascii(line.Slice(start, pos - start)), NumberStyles.Float, CultureInfo.InvariantCulture, out cost))
+            {
+                return false;
+            }
+        }
+
         if (!Expect(line, ref pos, ",\"error\":"u8) || id.Length == 0)
         {
             return false;
         }
 
-        summary = new RecordSummary(version, Utf8(id), status, final, attempt, ticks, shard);
+        summary = new RecordSummary(version, Utf8(id), status, final, attempt, ticks, shard, input, output, cost);
         return true;
     }
 
@@ -222,6 +259,8 @@ internal static class RecordCodec
         int attempt = 1;
         long completedAt = 0;
         string? shard = null;
+        long input = 0, output = 0;
+        decimal cost = 0;
         try
         {
             var reader = new Utf8JsonReader(line, isFinalBlock: true, state: default);
@@ -275,6 +314,37 @@ internal static class RecordCodec
                     reader.Read();
                     shard = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
                 }
+                else if (reader.ValueTextEquals("cost"u8))
+                {
+                    reader.Read();
+                    cost = reader.TokenType == JsonTokenType.Number ? reader.GetDecimal() : 0;
+                }
+                else if (reader.ValueTextEquals("usage"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                        {
+                            bool isInput = reader.ValueTextEquals("input_tokens"u8);
+                            bool isOutput = reader.ValueTextEquals("output_tokens"u8);
+                            reader.Read();
+                            if (reader.TokenType == JsonTokenType.Number)
+                            {
+                                input = isInput ? reader.GetInt64() : input;
+                                output = isOutput ? reader.GetInt64() : output;
+                            }
+                            else
+                            {
+                                reader.Skip();
+                            }
+                        }
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
                 else
                 {
                     reader.Read();
@@ -304,7 +374,7 @@ internal static class RecordCodec
             return false;
         }
 
-        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard);
+        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard, input, output, cost);
         return true;
     }
 
@@ -337,6 +407,9 @@ internal static class RecordCodec
             CompletedAt = root.TryGetProperty("completed_at", out JsonElement c) ? c.GetDateTimeOffset() : default,
             DurationMs = root.TryGetProperty("duration_ms", out JsonElement d) ? d.GetDouble() : 0,
             Shard = root.TryGetProperty("shard", out JsonElement sh) && sh.ValueKind == JsonValueKind.String ? sh.GetString() : null,
+            InputTokens = root.TryGetProperty("usage", out JsonElement u) && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("input_tokens", out JsonElement it) ? it.GetInt64() : null,
+            OutputTokens = root.TryGetProperty("usage", out JsonElement u2) && u2.ValueKind == JsonValueKind.Object && u2.TryGetProperty("output_tokens", out JsonElement ot) ? ot.GetInt64() : null,
+            Cost = root.TryGetProperty("cost", out JsonElement co) && co.ValueKind == JsonValueKind.Number ? co.GetDecimal() : null,
             Error = error,
             OutputJson = output,
         };
@@ -351,6 +424,30 @@ internal static class RecordCodec
 
         pos += literal.Length;
         return true;
+    }
+
+    private static bool ReadLong(ReadOnlySpan<byte> line, ref int pos, out long value)
+    {
+        value = 0;
+        int start = pos;
+        while (pos < line.Length && line[pos] >= (byte)'0' && line[pos] <= (byte)'9' && pos - start < 18)
+        {
+            value = (value * 10) + (line[pos] - '0');
+            pos++;
+        }
+
+        return pos > start;
+    }
+
+    private static string Ascii(ReadOnlySpan<byte> bytes)
+    {
+        var chars = new char[bytes.Length];
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            chars[i] = (char)bytes[i];
+        }
+
+        return new string(chars);
     }
 
     private static bool ReadInt(ReadOnlySpan<byte> line, ref int pos, out int value)

@@ -3,8 +3,11 @@ namespace Checkpoint.Store;
 /// <summary>What the loader keeps of a record without parsing its output: enough for stats and resume.</summary>
 internal readonly struct RecordSummary
 {
-    public RecordSummary(int version, string sampleId, RecordStatus status, bool final, int attempt, long completedAtTicks, string? shard)
+    public RecordSummary(int version, string sampleId, RecordStatus status, bool final, int attempt, long completedAtTicks, string? shard, long inputTokens = 0, long outputTokens = 0, decimal cost = 0)
     {
+        InputTokens = inputTokens;
+        OutputTokens = outputTokens;
+        Cost = cost;
         Version = version;
         SampleId = sampleId;
         Status = status;
@@ -21,6 +24,12 @@ internal readonly struct RecordSummary
     public RecordStatus Status { get; }
 
     public bool Final { get; }
+
+    public long InputTokens { get; }
+
+    public long OutputTokens { get; }
+
+    public decimal Cost { get; }
 
     public int Attempt { get; }
 

@@ -14,4 +14,7 @@ public enum RunStatus
 
     /// <summary>The run was stopped (Ctrl+C, SIGTERM) before it ended.</summary>
     Interrupted,
+
+    /// <summary>The run stopped because its total cost reached -MaxCost; resume it with a higher budget.</summary>
+    BudgetReached,
 }
