@@ -19,7 +19,7 @@ New-Item -ItemType Directory -Path $work -Force | Out-Null
 if ($Quick) { $Repeat = 1 }
 
 function Get-Median([double[]] $values) {
-    $sorted = $values | Sort-Object
+    $sorted = @($values | Sort-Object)
     $n = $sorted.Count
     if ($n % 2) { return $sorted[[int][math]::Floor($n / 2)] }
     return ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2
@@ -66,6 +66,91 @@ try {
         Completed          = $loads[0].completed
     } | Format-Table -AutoSize | Out-Host
     if ($loads[0].completed -ne $loadRecords) { throw "Load found $($loads[0].completed) completed ids, expected $loadRecords." }
+
+    # ---- The cmdlets against what PowerShell users would do instead (one fresh pwsh per measurement) -------
+    $pwsh = Join-Path $PSHOME 'pwsh'
+    function Invoke-Measured([string] $script) {
+        $file = Join-Path $work "measure-$([guid]::NewGuid().ToString('N')).ps1"
+        Set-Content -Path $file -Value $script
+        $line = & $pwsh -NoProfile -NonInteractive -File $file | Select-Object -Last 1
+        if ($LASTEXITCODE -ne 0) { throw "A measurement failed: $script" }
+        return $line | ConvertFrom-Json
+    }
+
+    # 1. No-op overhead.
+    $rows = if ($Quick) { 5000 } else { 100000 }
+    $handRows = if ($Quick) { 500 } else { 5000 }
+    $csv = Join-Path $work 'noop.csv'
+    $builder = [System.Text.StringBuilder]::new("id,question,answer`n")
+    for ($i = 1; $i -le $rows; $i++) { [void]$builder.Append("q$($i),What is $($i) plus $($i)?,""$($i) + $($i) = $($i * 2)`n#### $($i * 2)""`n") }
+    [IO.File]::WriteAllText($csv, $builder.ToString())
+    $handCsv = Join-Path $work 'noop-hand.csv'
+    Get-Content $csv -TotalCount ($handRows * 3 + 1) | Set-Content $handCsv
+    $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$block = { [pscustomobject]@{ id = `$_.id; out = `$_.answer } }; Set-Location '$work'`n" +
+        "Import-Csv '$handCsv' | Select-Object -First 200 | ForEach-Object `$block | Out-Null; `$null = Start-CheckpointRun -Dataset '$handCsv' -Process `$block -OutputDirectory (Join-Path '$work' ('warm' + `$PID)) -Limit 200`n"
+    $noop = foreach ($i in 1..$Repeat) {
+        $a = Invoke-Measured ($prelude + "`$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$csv' | ForEach-Object `$block | Out-Null; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
+        $b = Invoke-Measured ($prelude + "`$out = Join-Path '$work' ('hand' + `$PID + '.jsonl'); `$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$handCsv' | ForEach-Object { `$r = & `$block `$_; `$r | ConvertTo-Json -Compress | Add-Content `$out }; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
+        $c = Invoke-Measured ($prelude + "`$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$csv' -Process `$block -OutputDirectory (Join-Path '$work' ('cp' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress")
+        if ($c.done -ne $rows) { throw "Start-CheckpointRun completed $($c.done) of $rows samples." }
+        [pscustomobject]@{ A = $a.s / $rows * 1e6; B = $b.s / $handRows * 1e6; C = $c.s / $rows * 1e6 }
+    }
+    $a = Get-Median ($noop | ForEach-Object A); $b = Get-Median ($noop | ForEach-Object B); $c = Get-Median ($noop | ForEach-Object C)
+    Write-Host "`n1. No-op overhead: $rows-row CSV, block { [pscustomobject]@{ id = `$_.id; out = `$_.answer } }, ThrottleLimit 1, CheckpointEvery 10 (µs per row, median of $Repeat fresh processes; (b) timed on $handRows rows)"
+    @(
+        [pscustomobject]@{ Variant = '(a) Import-Csv | ForEach-Object, no checkpointing'; 'µs/row' = [math]::Round($a, 1); 'Start-CheckpointRun vs this' = [math]::Round($c / $a, 2) }
+        [pscustomobject]@{ Variant = '(b) hand loop: ConvertTo-Json | Add-Content'; 'µs/row' = [math]::Round($b, 1); 'Start-CheckpointRun vs this' = [math]::Round($c / $b, 3) }
+        [pscustomobject]@{ Variant = 'Start-CheckpointRun'; 'µs/row' = [math]::Round($c, 1); 'Start-CheckpointRun vs this' = 1 }
+    ) | Format-Table -AutoSize | Out-Host
+
+    # 2. Latency-bound.
+    $n = if ($Quick) { 200 } else { 2000 }
+    $ids = Join-Path $work 'latency.csv'
+    (@('id') + (1..$n | ForEach-Object { "s$_" })) | Set-Content $ids
+    $ideal = $n * 0.05 / 32
+    $latency = foreach ($i in 1..$Repeat) {
+        $p = Invoke-Measured ("Set-Location '$work'; `$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$ids' | ForEach-Object -Parallel { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 | Out-Null; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
+        $q = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$ids' -Process { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 -OutputDirectory (Join-Path '$work' ('lat' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress")
+        if ($q.done -ne $n) { throw "Start-CheckpointRun completed $($q.done) of $n samples." }
+        [pscustomobject]@{ P = $p.s; Q = $q.s }
+    }
+    $pm = Get-Median ($latency | ForEach-Object P); $qm = Get-Median ($latency | ForEach-Object Q)
+    Write-Host "2. Latency-bound: $n samples, { Start-Sleep -Milliseconds 50 }, ThrottleLimit 32; ideal $([math]::Round($ideal, 2)) s (median of $Repeat)"
+    @(
+        [pscustomobject]@{ Variant = 'ForEach-Object -Parallel -ThrottleLimit 32'; Seconds = [math]::Round($pm, 2); 'vs ideal' = [math]::Round($pm / $ideal, 2) }
+        [pscustomobject]@{ Variant = 'Start-CheckpointRun -ThrottleLimit 32'; Seconds = [math]::Round($qm, 2); 'vs ideal' = [math]::Round($qm / $ideal, 2) }
+    ) | Format-Table -AutoSize | Out-Host
+    Write-Host ("   Start-CheckpointRun is {0:0.00}x faster than ForEach-Object -Parallel`n" -f ($pm / $qm))
+
+    # 3. Resume at scale: a run with N completed records and 5 pending.
+    $scaleRows = if ($Quick) { 20005 } else { 1000005 }
+    $skip = [int][math]::Floor($scaleRows / 5)
+    $scaleCsv = Join-Path $work 'scale.csv'
+    $writer = [IO.StreamWriter]::new($scaleCsv)
+    $writer.WriteLine('id,question')
+    for ($i = 1; $i -le $scaleRows; $i++) { $writer.WriteLine("q$i,question $i") }
+    $writer.Dispose()
+    $scaleOut = Join-Path $work 'scale-out'
+    $null = Invoke-Measured ("Import-Module '$ModulePath'; `$r = Start-CheckpointRun -Dataset '$scaleCsv' -Model scale -Process { `$_.id } -Limit 1 -OutputDirectory '$scaleOut'; @{ id = `$r.RunId } | ConvertTo-Json -Compress")
+    $runId = (Get-ChildItem $scaleOut -Filter *.jsonl | Select-Object -First 1).BaseName
+    $null = Invoke-StoreBench @('fill', $scaleOut, $runId, $scaleRows, $skip)
+    $resume = foreach ($i in 1..$Repeat) {
+        # Each resume finishes the pending samples; put them back to pending for the next repetition.
+        $jsonl = Join-Path $scaleOut "$runId.jsonl"
+        $r = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$global:first = `$null; `$null = Resume-CheckpointRun -RunId '$runId' -OutputDirectory '$scaleOut' -Process { if (`$null -eq `$global:first) { `$global:first = `$t.Elapsed.TotalSeconds }; `$_.id }; `$total = `$t.Elapsed.TotalSeconds; `$p = Get-Process -Id `$PID; @{ first = `$global:first; total = `$total; peakMB = `$p.PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
+        $s = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$st = Get-CheckpointStats -RunId '$runId' -OutputDirectory '$scaleOut'; @{ s = `$t.Elapsed.TotalSeconds; done = `$st.CompletedSamples; peakMB = (Get-Process -Id `$PID).PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
+        $keep = [IO.File]::ReadAllLines($jsonl) | Select-Object -First ($scaleRows - 5)
+        [IO.File]::WriteAllLines($jsonl, [string[]]$keep)
+        [pscustomobject]@{ First = $r.first; Peak = $r.peakMB; Stats = $s.s; StatsPeak = $s.peakMB; Done = $s.done }
+    }
+    Write-Host "3. Resume at scale: $($scaleRows - 5) completed records, 5 pending (median of $Repeat fresh processes)"
+    @(
+        [pscustomobject]@{ Measure = 'Resume-CheckpointRun until the first pending sample starts'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object First)) }
+        [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object Peak)) }
+        [pscustomobject]@{ Measure = 'Get-CheckpointStats'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object Stats)) }
+        [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object StatsPeak)) }
+    ) | Format-Table -AutoSize | Out-Host
+    if ($resume[0].Done -ne $scaleRows) { throw "Stats counted $($resume[0].Done) completed samples after the resume, expected $scaleRows." }
 }
 finally {
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue

@@ -23,8 +23,10 @@ public static class Program
                 return Append(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
             case "load":
                 return Load(args[1]);
+            case "fill":
+                return Fill(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
             default:
-                Console.Error.WriteLine("usage: append DIR COUNT EVERY | load FILE");
+                Console.Error.WriteLine("usage: append DIR COUNT EVERY | load FILE | fill DIR RUNID COUNT SKIPEVERY");
                 return 2;
         }
     }
@@ -66,6 +68,29 @@ public static class Program
             every,
             stopwatch.Elapsed.TotalSeconds,
             bytes / count));
+        return 0;
+    }
+
+    // Completes samples q1..qCOUNT of an existing run, except every SKIPth, which stays pending.
+    private static int Fill(string directory, string runId, int count, int skipEvery)
+    {
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using CheckpointStore store = CheckpointStore.Open(new RunFiles(directory, runId), 100000);
+        int written = 0;
+        for (int i = 1; i <= count; i++)
+        {
+            string id = "q" + i.ToString(CultureInfo.InvariantCulture);
+            if (i % skipEvery == 0 || store.Index.IsCompleted(id))
+            {
+                continue;
+            }
+
+            store.Append(new CheckpointRecord { SampleId = id, Status = RecordStatus.Completed, StartedAt = now, CompletedAt = now, DurationMs = 1, OutputJson = "\"" + id + "\"" });
+            written++;
+        }
+
+        store.Close(RunStatus.Incomplete);
+        Console.WriteLine("{\"written\":" + written.ToString(CultureInfo.InvariantCulture) + "}");
         return 0;
     }
 

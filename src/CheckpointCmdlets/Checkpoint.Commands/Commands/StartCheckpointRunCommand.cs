@@ -172,14 +172,17 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             return true;
         }
 
-        if (!ShouldProcess(files.BaseName, $"Delete {existing.Count} checkpoint file(s) (-Overwrite)"))
-        {
-            return false;
-        }
-
+        // Under -WhatIf, ShouldProcess says what it would delete and returns false; the run's own -WhatIf
+        // line still follows.
+        bool confirmed = ShouldProcess(files.BaseName, $"Delete {existing.Count} checkpoint file(s) (-Overwrite)");
         if (IsWhatIf())
         {
             return true;
+        }
+
+        if (!confirmed)
+        {
+            return false;
         }
 
         if (RunLock.IsHeld(files.LockPath))

@@ -7,11 +7,25 @@ namespace Checkpoint.Datasets;
 public sealed class DatasetFingerprint
 {
     /// <summary>Creates a fingerprint.</summary>
-    public DatasetFingerprint(long size, string sha256, int rows)
+    public DatasetFingerprint(long size, string sha256, int rows, long lastWriteTicks = 0)
     {
         Size = size;
         Sha256 = sha256;
         Rows = rows;
+        LastWriteTicks = lastWriteTicks;
+    }
+
+    /// <summary>The file's last write time (UTC ticks) when it was fingerprinted; 0 when unknown.</summary>
+    public long LastWriteTicks { get; }
+
+    /// <summary>
+    /// True when the file at <paramref name="path"/> still has this size and last write time, so a resume can
+    /// trust the earlier full pass (as make does) instead of reading the whole file again.
+    /// </summary>
+    public bool LooksUnchanged(string path)
+    {
+        var info = new System.IO.FileInfo(path);
+        return LastWriteTicks != 0 && info.Exists && info.Length == Size && info.LastWriteTimeUtc.Ticks == LastWriteTicks;
     }
 
     /// <summary>The file size in bytes.</summary>

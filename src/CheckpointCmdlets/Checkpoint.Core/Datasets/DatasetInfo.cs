@@ -3,6 +3,10 @@ namespace Checkpoint.Datasets;
 /// <summary>What a full pass over a dataset found: it is valid, this many rows, this fingerprint.</summary>
 public sealed class DatasetInfo
 {
+    /// <summary>What an earlier full pass found, for a dataset that has not changed since.</summary>
+    public static DatasetInfo FromEarlierScan(string path, int includedCount, DatasetFingerprint fingerprint) =>
+        new(System.IO.Path.GetFullPath(path), fingerprint.Rows, includedCount, fingerprint, derivedIds: false);
+
     internal DatasetInfo(string path, int rowCount, int includedCount, DatasetFingerprint fingerprint, bool derivedIds)
     {
         Path = path;

@@ -76,7 +76,8 @@ public static class DatasetReader
         }
 
         string sha = string.Concat(digest.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
-        return new DatasetInfo(fullPath, firstRow.Count, included, new DatasetFingerprint(size, sha, firstRow.Count), derived);
+        long lastWrite = File.GetLastWriteTimeUtc(fullPath).Ticks;
+        return new DatasetInfo(fullPath, firstRow.Count, included, new DatasetFingerprint(size, sha, firstRow.Count, lastWrite), derived);
     }
 
     /// <summary>Streams the samples of <paramref name="path"/>. Call Scan first to validate it.</summary>

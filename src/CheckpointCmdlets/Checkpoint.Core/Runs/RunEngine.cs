@@ -77,8 +77,8 @@ public sealed class RunEngine
     public RunSummary Execute(ISampleProcessorFactory factory, IRunObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
         RunFiles files = ResolveFiles();
+        DatasetInfo dataset = EarlierScan(files) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
         bool existed = File.Exists(files.ResultsPath) && new FileInfo(files.ResultsPath).Length > 0;
         observer.Verbose("Checkpoint system enabled: " + files.ResultsPath);
         if (existed)
@@ -160,6 +160,23 @@ public sealed class RunEngine
         }
 
         return mine ? a : theirs ? b : null;
+    }
+
+    // A resume of a run whose dataset has the size and last write time of its last full pass, with the same
+    // id column and shard, trusts that pass (validation, counts, fingerprint) instead of reading the file twice.
+    private DatasetInfo? EarlierScan(RunFiles files)
+    {
+        StateReadResult read = StateFile.Read(files.StatePath);
+        RunState? state = read.State;
+        if (read.Status != StateReadStatus.Valid || state?.DatasetFingerprint is not DatasetFingerprint fingerprint || state.DatasetPath is null
+            || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_plan.DatasetPath), StringComparison.Ordinal)
+            || state.IdColumn != _plan.IdColumn || state.Shard != _plan.Shard?.ToString() || state.TotalSamples <= 0
+            || !fingerprint.LooksUnchanged(_plan.DatasetPath))
+        {
+            return null;
+        }
+
+        return DatasetInfo.FromEarlierScan(_plan.DatasetPath, state.TotalSamples, fingerprint);
     }
 
     private static CheckpointIndex? LoadOtherParts(RunFiles files)

@@ -40,6 +40,7 @@ public static class StateFile
                 writer.WriteNumber("size", fp.Size);
                 writer.WriteString("sha256", fp.Sha256);
                 writer.WriteNumber("rows", fp.Rows);
+                writer.WriteNumber("last_write_ticks", fp.LastWriteTicks);
             }
 
             WriteNullable(writer, "id_column", state.IdColumn);
@@ -163,7 +164,11 @@ public static class StateFile
         };
         if (dataset.TryGetProperty("sha256", out JsonElement sha))
         {
-            state.DatasetFingerprint = new DatasetFingerprint(dataset.GetProperty("size").GetInt64(), sha.GetString() ?? string.Empty, dataset.GetProperty("rows").GetInt32());
+            state.DatasetFingerprint = new DatasetFingerprint(
+                dataset.GetProperty("size").GetInt64(),
+                sha.GetString() ?? string.Empty,
+                dataset.GetProperty("rows").GetInt32(),
+                dataset.TryGetProperty("last_write_ticks", out JsonElement ticks) ? ticks.GetInt64() : 0);
         }
 
         if (root.TryGetProperty("settings", out JsonElement settings) && settings.ValueKind == JsonValueKind.Object)

@@ -1,0 +1,116 @@
+BeforeAll {
+    Import-Module $env:CHECKPOINT_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $resultId = 'Checkpoint.Commands.GetCheckpointResultCommand'
+}
+
+Describe 'Get-CheckpointResult' {
+    BeforeAll {
+        # q1..q5: q3 fails for good (a permanent error), the others complete with an object.
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 5
+        $run = Start-CheckpointRun $csv -MaxRetries 0 -OutputDirectory $out -Process {
+            if ($_.id -eq 'q3') { throw [System.ArgumentException]::new('cannot parse q3') }
+            [pscustomobject]@{ answer = [int]$_.answer; text = $_.question; parts = @($_.id, 'x') }
+        }
+    }
+
+    It 'returns the latest record of every sample by default (-Status All)' {
+        $all = @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out)
+        $all.Count | Should -Be 5
+        $all.SampleId | Should -Be @('q1', 'q2', 'q3', 'q4', 'q5')
+        $all[0].GetType().FullName | Should -Be 'Checkpoint.SampleResult'
+        $all.RunId | Sort-Object -Unique | Should -Be $run.RunId
+        @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -Status All).SampleId | Should -Be $all.SampleId
+    }
+
+    It 'returns only completed samples with -Status Completed' {
+        $completed = @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -Status Completed)
+        $completed.SampleId | Should -Be @('q1', 'q2', 'q4', 'q5')
+        $completed.Status | Sort-Object -Unique | Should -Be 'Completed'
+        $completed.Error | Where-Object { $_ } | Should -BeNullOrEmpty
+    }
+
+    It 'returns only failed samples with -Status Failed, with their error' {
+        $failed = @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -Status Failed)
+        $failed.Count | Should -Be 1
+        $failed[0].SampleId | Should -Be 'q3'
+        $failed[0].Status | Should -Be 'Failed'
+        $failed[0].Attempt | Should -Be 1
+        $failed[0].Error | Should -Be 'System.ArgumentException: cannot parse q3'
+        $null -eq $failed[0].Output | Should -BeTrue
+    }
+
+    It 'returns only the samples -SampleId names' {
+        $some = @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -SampleId q4, q2, nope)
+        $some.SampleId | Sort-Object | Should -Be @('q2', 'q4')
+        @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -SampleId q3 -Status Completed).Count | Should -Be 0
+    }
+
+    It 'rebuilds Output as objects whose properties can be read' {
+        $r = Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -SampleId q2
+        $r.Output.answer | Should -Be 20
+        $r.Output.answer | Should -BeOfType [long]
+        $r.Output.text | Should -Be 'What is 2 times ten?'
+        $r.Output.parts | Should -Be @('q2', 'x')
+        $r.OutputJson | Should -Be '{"answer":20,"text":"What is 2 times ten?","parts":["q2","x"]}'
+        (Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -Status Completed | ForEach-Object { $_.Output.answer }) |
+            Should -Be @(10, 20, 40, 50)
+    }
+
+    It 'takes runs by property name from Get-CheckpointStats, and by -Path' {
+        @(Get-CheckpointStats -OutputDirectory $out | Get-CheckpointResult).Count | Should -Be 5
+        @(Get-CheckpointResult -Path $run.Path -Status Failed).SampleId | Should -Be @('q3')
+    }
+
+    It 'matches -RunId with wildcards' {
+        @(Get-CheckpointResult -RunId '*_data_*' -OutputDirectory $out).Count | Should -Be 5
+        @(Get-CheckpointResult -RunId '*_nothing_*' -OutputDirectory $out).Count | Should -Be 0
+    }
+
+    It 'writes RunNotFound for a -RunId that names no run' {
+        { Get-CheckpointResult -RunId 'nonexistent' -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunNotFound,$resultId"
+    }
+
+    It 'writes NotACheckpointFile for a -Path that is not a checkpoint file' {
+        { Get-CheckpointResult -Path $csv -ErrorAction Stop } | Should -Throw -ErrorId "NotACheckpointFile,$resultId"
+    }
+}
+
+Describe 'Get-CheckpointResult after a retry' {
+    It 'returns the latest record of a sample that failed, then completed' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 3
+        $first = Start-CheckpointRun $csv -MaxRetries 0 -OutputDirectory $out -Process { if ($_.id -eq 'q2') { throw 'down' }; 'first' }
+        $first.FailedSamples | Should -Be 1
+        (Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out -SampleId q2).Status | Should -Be 'Failed'
+
+        Start-CheckpointRun $csv -OutputDirectory $out -Process { [pscustomobject]@{ answer = "retried $($_.id)" } } | Out-Null
+        @(Read-JsonlRecord $first.Path | Where-Object sample_id -EQ 'q2').Count | Should -Be 2
+        $results = @(Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out -SampleId q2)
+        $results.Count | Should -Be 1
+        $results[0].Status | Should -Be 'Completed'
+        $results[0].Attempt | Should -Be 2
+        $results[0].Error | Should -BeNullOrEmpty
+        $results[0].Output.answer | Should -Be 'retried q2'
+        @(Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out -Status Failed).Count | Should -Be 0
+        (Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out).Output | Select-Object -First 1 | Should -Be 'first'
+    }
+
+    It 'returns the latest record across the shards of a run' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 8
+        $s1 = Start-CheckpointRun $csv -Shard 1/2 -OutputDirectory $out -Process { "one $($_.id)" }
+        $s2 = Start-CheckpointRun $csv -Shard 2/2 -OutputDirectory $out -Process { "two $($_.id)" }
+        $results = @(Get-CheckpointResult -RunId $s1.RunId -OutputDirectory $out)
+        $results.Count | Should -Be 8
+        ($results.SampleId | Sort-Object) | Should -Be @(1..8 | ForEach-Object { "q$_" })
+        @($results | Where-Object Shard -EQ '1/2').Count | Should -Be $s1.TotalSamples
+        @($results | Where-Object Shard -EQ '2/2').Count | Should -Be $s2.TotalSamples
+        foreach ($r in $results) { $r.Output | Should -Be ("{0} {1}" -f ($r.Shard -eq '1/2' ? 'one' : 'two'), $r.SampleId) }
+    }
+}

@@ -1,0 +1,218 @@
+BeforeAll {
+    Import-Module $env:CHECKPOINT_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+    $resumeId = 'Checkpoint.Commands.ResumeCheckpointRunCommand'
+}
+
+Describe 'Resume-CheckpointRun: choosing the run' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 5
+        $log = Join-Path $dir 'calls.log'
+        # Two samples done, three pending; the stored block logs its calls to $log.
+        $started = Start-CheckpointRun $csv -Limit 2 -OutputDirectory $out -Process (New-LoggedBlock $log -Body "'stored ' + `$_.id")
+        $started.Status | Should -Be 'Incomplete'
+        Remove-Item $log
+    }
+
+    It 'resumes -RunId with the stored block, processing only the pending samples' {
+        $summary = Resume-CheckpointRun -RunId $started.RunId -OutputDirectory $out
+        Get-LoggedCall $log | Should -Be @('q3', 'q4', 'q5')
+        $summary.GetType().FullName | Should -Be 'Checkpoint.RunSummary'
+        $summary.RunId | Should -Be $started.RunId
+        $summary.Status | Should -Be 'Completed'
+        $summary.ProcessedThisRun | Should -Be 3
+        $summary.SkippedThisRun | Should -Be 2
+        (Read-JsonlRecord $summary.Path).output | Should -Be @('stored q1', 'stored q2', 'stored q3', 'stored q4', 'stored q5')
+    }
+
+    It 'takes the run by property name from Get-CheckpointStats' {
+        $summaries = @(Get-CheckpointStats -OutputDirectory $out | Resume-CheckpointRun)
+        $summaries.Count | Should -Be 1
+        $summaries[0].RunId | Should -Be $started.RunId
+        $summaries[0].Status | Should -Be 'Completed'
+        Get-LoggedCall $log | Should -Be @('q3', 'q4', 'q5')
+    }
+
+    It 'takes the run by -Path to its .jsonl file' {
+        $summary = Resume-CheckpointRun -Path $started.Path
+        $summary.RunId | Should -Be $started.RunId
+        $summary.CompletedSamples | Should -Be 5
+        Get-LoggedCall $log | Should -Be @('q3', 'q4', 'q5')
+    }
+
+    It 'takes the run relative to the current location' {
+        Push-Location $dir
+        try { $summary = Resume-CheckpointRun $started.RunId -OutputDirectory 'out' } finally { Pop-Location }
+        $summary.Status | Should -Be 'Completed'
+        Get-LoggedCall $log | Should -Be @('q3', 'q4', 'q5')
+    }
+
+    It 'resumes -Latest: the newest run that is not completed' {
+        $olderLog = Join-Path $dir 'older.log'
+        $doneLog = Join-Path $dir 'done.log'
+        # $started is the oldest incomplete run; then a newer incomplete one; then a completed one, newest of all.
+        $older = Start-CheckpointRun $csv -Model older -Limit 1 -OutputDirectory $out -Process (New-LoggedBlock $olderLog)
+        Start-Sleep -Milliseconds 50
+        $newer = Start-CheckpointRun $csv -Model newer -Limit 1 -OutputDirectory $out -Process (New-LoggedBlock $log)
+        Start-Sleep -Milliseconds 50
+        $done = Start-CheckpointRun $csv -Model done -OutputDirectory $out -Process (New-LoggedBlock $doneLog)
+        $done.Status | Should -Be 'Completed'
+        Remove-Item $log, $olderLog, $doneLog
+
+        $summaries = @(Resume-CheckpointRun -Latest -OutputDirectory $out)
+        $summaries.Count | Should -Be 1
+        $summaries[0].RunId | Should -Be $newer.RunId
+        $summaries[0].Status | Should -Be 'Completed'
+        Get-LoggedCall $log | Should -Be @('q2', 'q3', 'q4', 'q5')
+        Get-LoggedCall $olderLog | Should -BeNullOrEmpty
+        Get-LoggedCall $doneLog | Should -BeNullOrEmpty
+        (Get-CheckpointStats -RunId $older.RunId -OutputDirectory $out).CompletedSamples | Should -Be 1
+        (Get-CheckpointStats -RunId $started.RunId -OutputDirectory $out).CompletedSamples | Should -Be 2
+    }
+
+    It 'does nothing with -Latest when every run is completed' {
+        Resume-CheckpointRun -RunId $started.RunId -OutputDirectory $out | Out-Null
+        Remove-Item $log
+        $summaries = @(Resume-CheckpointRun -Latest -OutputDirectory $out)
+        $summaries.Count | Should -Be 0
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+    }
+
+    It 'writes RunNotFound for a -RunId that names no run' {
+        { Resume-CheckpointRun -RunId '20200101_nope_default_00000000' -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunNotFound,$resumeId"
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Resume-CheckpointRun: what it processes' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 5
+        $log = Join-Path $dir 'calls.log'
+    }
+
+    It 'processes pending samples and retries failed ones' {
+        $started = Start-CheckpointRun $csv -Limit 3 -MaxRetries 0 -OutputDirectory $out -Process { if ($_.id -eq 'q2') { throw 'flaky' }; 'first' }
+        $started.FailedSamples | Should -Be 1
+        $started.PendingSamples | Should -Be 2
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out -Process (New-LoggedBlock $log -Body "'second'")
+        Get-LoggedCall $log | Should -Be @('q2', 'q4', 'q5')
+        $summary.Status | Should -Be 'Completed'
+        $summary.FailedSamples | Should -Be 0
+        $q2 = @(Read-JsonlRecord $summary.Path | Where-Object sample_id -EQ 'q2')
+        $q2.status | Should -Be @('failed', 'completed')
+        $q2.attempt | Should -Be @(1, 2)
+    }
+
+    It 'leaves failed samples alone with -SkipFailed' {
+        $started = Start-CheckpointRun $csv -Limit 3 -MaxRetries 0 -OutputDirectory $out -Process { if ($_.id -eq 'q2') { throw 'flaky' }; 'first' }
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out -SkipFailed -Process (New-LoggedBlock $log -Body "'second'")
+        Get-LoggedCall $log | Should -Be @('q4', 'q5')
+        $summary.Status | Should -Be 'Incomplete'
+        $summary.CompletedSamples | Should -Be 4
+        $summary.FailedSamples | Should -Be 1
+        @(Read-JsonlRecord $summary.Path | Where-Object sample_id -EQ 'q2').Count | Should -Be 1
+    }
+
+    It 'uses -Process instead of the stored block' {
+        $storedLog = Join-Path $dir 'stored.log'
+        $started = Start-CheckpointRun $csv -Limit 1 -OutputDirectory $out -Process (New-LoggedBlock $storedLog -Body "'stored'")
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out -Process (New-LoggedBlock $log -Body "'override'")
+        Get-LoggedCall $storedLog | Should -Be @('q1')
+        Get-LoggedCall $log | Should -Be @('q2', 'q3', 'q4', 'q5')
+        (Read-JsonlRecord $summary.Path).output | Should -Be @('stored', 'override', 'override', 'override', 'override')
+    }
+
+    It 'does nothing on a completed run and returns a summary with Status Completed' {
+        $started = Start-CheckpointRun $csv -OutputDirectory $out -Process (New-LoggedBlock $log)
+        Remove-Item $log
+        $before = Get-Content $started.Path -Raw
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+        $summary.Status | Should -Be 'Completed'
+        $summary.ProcessedThisRun | Should -Be 0
+        $summary.CompletedSamples | Should -Be 5
+        Get-Content $started.Path -Raw | Should -BeExactly $before
+    }
+
+    It 'keeps the -MaxRetries of the original start unless given again' {
+        # A transient error, so that it is retried; the retry delay is kept like -MaxRetries.
+        $body = "if (`$_.id -eq 'q3') { throw [System.TimeoutException]::new('always') }; 'ok'"
+        $started = Start-CheckpointRun $csv -MaxRetries 1 -RetryDelaySeconds 0 -OutputDirectory $out -Process (New-LoggedBlock $log -Body $body)
+        @(Get-LoggedCall $log | Where-Object { $_ -eq 'q3' }).Count | Should -Be 2
+
+        Resume-CheckpointRun $started.RunId -OutputDirectory $out | Out-Null
+        # -MaxRetries 1 kept: two more attempts, not the default four.
+        @(Get-LoggedCall $log | Where-Object { $_ -eq 'q3' }).Count | Should -Be 4
+
+        Resume-CheckpointRun $started.RunId -OutputDirectory $out -MaxRetries 0 | Out-Null
+        @(Get-LoggedCall $log | Where-Object { $_ -eq 'q3' }).Count | Should -Be 5
+        $attempts = @(Read-JsonlRecord $started.Path | Where-Object sample_id -EQ 'q3').attempt
+        $attempts | Should -Be @(1, 2, 3, 4, 5)
+        (Get-Content $started.Path | Where-Object { $_ -notmatch '"sample_id":"q3"' }).Count | Should -Be 4
+    }
+}
+
+Describe 'Resume-CheckpointRun: a sharded run' {
+    It 'resumes every shard of the run, each with its own summary' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 10
+        $log = Join-Path $dir 'calls.log'
+        $s1 = Start-CheckpointRun $csv -Shard 1/2 -Limit 1 -OutputDirectory $out -Process (New-LoggedBlock $log)
+        $s2 = Start-CheckpointRun $csv -Shard 2/2 -Limit 1 -OutputDirectory $out -Process (New-LoggedBlock $log)
+        $summaries = @(Resume-CheckpointRun $s1.RunId -OutputDirectory $out)
+        $summaries.Shard | Should -Be @('1/2', '2/2')
+        $summaries.Status | Should -Be @('Completed', 'Completed')
+        $summaries.ProcessedThisRun | Should -Be @(($s1.TotalSamples - 1), ($s2.TotalSamples - 1))
+        (Get-LoggedCall $log | Sort-Object { [int]$_.Substring(1) }) | Should -Be @(1..10 | ForEach-Object { "q$_" })
+        (Get-CheckpointStats -RunId $s1.RunId -OutputDirectory $out).Status | Should -Be 'Completed'
+    }
+}
+
+Describe 'Resume-CheckpointRun: a state file it cannot trust' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 4
+        $log = Join-Path $dir 'calls.log'
+        $started = Start-CheckpointRun $csv -Limit 2 -Seed 5 -OutputDirectory $out -Process (New-LoggedBlock $log)
+        Remove-Item $log
+        $statePath = Join-Path $out "$($started.RunId)_resume_state.json"
+    }
+
+    It 'writes CannotResume when the state file is deleted, and changes nothing' {
+        Remove-Item $statePath
+        $before = Get-FileHashTable $out
+        { Resume-CheckpointRun $started.RunId -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId "CannotResume,$resumeId"
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+        $after = Get-FileHashTable $out
+        $after.Keys | Should -Be $before.Keys
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+    }
+
+    It 'writes StateChangedOutside when the state file was edited by hand, and runs nothing' {
+        $text = Get-Content $statePath -Raw
+        $text | Should -Match '"seed": 5,'
+        Write-TextFile $statePath ($text.Replace('"seed": 5,', '"seed": 6,')) | Out-Null
+        $jsonlBefore = Get-Content $started.Path -Raw
+        { Resume-CheckpointRun $started.RunId -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId "StateChangedOutside,$resumeId"
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+        Get-Content $started.Path -Raw | Should -BeExactly $jsonlBefore
+    }
+
+    It 'resumes a hand-edited state file when -Process is given anew' {
+        $text = Get-Content $statePath -Raw
+        Write-TextFile $statePath ($text.Replace('"seed": 5,', '"seed": 6,')) | Out-Null
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out -Process (New-LoggedBlock $log) -WarningAction SilentlyContinue
+        Get-LoggedCall $log | Should -Be @('q3', 'q4')
+        $summary.Status | Should -Be 'Completed'
+        $summary.RunId | Should -Be $started.RunId
+    }
+}
