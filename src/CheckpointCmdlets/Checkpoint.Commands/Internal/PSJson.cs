@@ -124,7 +124,7 @@ internal static class PSJson
             if (wrapped.BaseObject is PSCustomObject)
             {
                 writer.WriteStartObject();
-                foreach (PSPropertyInfo property in wrapped.Properties)
+                foreach (PSPropertyInfo property in NoteProperties(wrapped))
                 {
                     writer.WritePropertyName(property.Name);
                     WriteValue(writer, SafeValue(property), depth + 1);
@@ -224,6 +224,46 @@ internal static class PSJson
                 writer.WriteEndObject();
                 return;
         }
+    }
+
+    // A PSCustomObject's properties are its instance members. PSObject.Properties merges them with the type
+    // table's members on every enumeration, which costs more than the rest of a no-op sample; the instance
+    // member collection (internal, present from Windows PowerShell 5.1 to PowerShell 7) is read directly,
+    // with PSObject.Properties as the fallback where it is missing.
+    private static readonly Func<PSObject, IEnumerable>? s_instanceMembers = FindInstanceMembers();
+
+    private static IEnumerable<PSPropertyInfo> NoteProperties(PSObject value)
+    {
+        if (s_instanceMembers?.Invoke(value) is IEnumerable members)
+        {
+            foreach (object member in members)
+            {
+                if (member is PSPropertyInfo property)
+                {
+                    yield return property;
+                }
+            }
+
+            yield break;
+        }
+
+        foreach (PSPropertyInfo property in value.Properties)
+        {
+            yield return property;
+        }
+    }
+
+    private static Func<PSObject, IEnumerable>? FindInstanceMembers()
+    {
+        System.Reflection.PropertyInfo? property = typeof(PSObject).GetProperty("InstanceMembers", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic);
+        if (property?.GetMethod is null || !typeof(IEnumerable).IsAssignableFrom(property.PropertyType))
+        {
+            return null;
+        }
+
+        var parameter = System.Linq.Expressions.Expression.Parameter(typeof(PSObject));
+        var body = System.Linq.Expressions.Expression.Convert(System.Linq.Expressions.Expression.Property(parameter, property), typeof(IEnumerable));
+        return System.Linq.Expressions.Expression.Lambda<Func<PSObject, IEnumerable>>(body, parameter).Compile();
     }
 
     private static object? SafeValue(PSPropertyInfo property)

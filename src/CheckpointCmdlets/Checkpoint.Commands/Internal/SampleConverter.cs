@@ -14,7 +14,8 @@ internal static class SampleConverter
         foreach (var field in sample.Fields)
         {
             object? value = field.Value is JsonElement element ? PSJson.ToObject(element) : field.Value;
-            result.Properties.Add(new PSNoteProperty(field.Key, value));
+            // preValidated: the names are a dataset's columns, so the reserved-name check can be skipped.
+            result.Properties.Add(new PSNoteProperty(field.Key, value), preValidated: true);
         }
 
         return result;
