@@ -52,6 +52,12 @@ Describe 'README examples' {
         $answers = Import-Csv (Join-Path $Work 'answers.csv')
         $answers | Should -HaveCount 12
         ($answers | Where-Object SampleId -EQ 'q7').answer | Should -Be '14'
+        # 12 samples x (120 input x 0.15 + 30 output x 0.60) per million tokens, at the shipped gpt-4o-mini price.
+        Import-Module $env:CHECKPOINT_TEST_MODULE
+        $mini = Get-CheckpointStats -RunId *_gpt-4o-mini_* -OutputDirectory $outputs
+        $mini.InputTokens | Should -Be 1440
+        $mini.OutputTokens | Should -Be 360
+        $mini.TotalCost | Should -Be 0.000432
         $stats = Import-Csv (Join-Path $Work 'stats.csv')
         $stats.RunId | Should -Contain ($names | Where-Object { $_ -match '_gsm8k_gpt-4o_[0-9a-f]{8}\.jsonl$' }).Replace('.jsonl', '')
     }
