@@ -59,9 +59,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var sets = ParameterSetName == PathSet
-            ? (RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : System.Array.Empty<RunSet>())
-            : RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId);
+        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
         RecordStatus? status = Status switch
         {
             ResultStatusFilter.Completed => RecordStatus.Completed,

@@ -38,9 +38,7 @@ public sealed class GetCheckpointStatsCommand : PSCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var sets = ParameterSetName == PathSet
-            ? (RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : System.Array.Empty<RunSet>())
-            : RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId);
+        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
         foreach (RunSet set in sets)
         {
             foreach (RunStats stats in set.GetStats(PerShard.IsPresent))

@@ -40,9 +40,7 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var sets = ParameterSetName == PathSet
-            ? (RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : System.Array.Empty<RunSet>())
-            : RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId);
+        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
         foreach (RunSet set in sets)
         {
             string action = string.Format(CultureInfo.InvariantCulture, "Delete {0} checkpoint file(s)", set.AllFiles().Count);

@@ -56,9 +56,8 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     {
         IReadOnlyList<RunSet> sets = ParameterSetName switch
         {
-            PathSet => RunSelector.ByPath(this, Path) is RunSet one ? new[] { one } : Array.Empty<RunSet>(),
             LatestSet => FindLatest(),
-            _ => RunSelector.ByRunId(this, CommandPaths.Resolve(this, OutputDirectory), RunId),
+            _ => RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId),
         };
         foreach (RunSet set in sets)
         {

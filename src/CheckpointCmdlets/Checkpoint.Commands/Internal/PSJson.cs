@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Checkpoint.IO;
+using Checkpoint.Json;
 
 namespace Checkpoint.Commands.Internal;
 
@@ -137,55 +138,15 @@ internal static class PSJson
             value = wrapped.BaseObject;
         }
 
+        if (PlainJson.TryWriteScalar(writer, value))
+        {
+            return;
+        }
+
         switch (value)
         {
-            case null:
-                writer.WriteNullValue();
-                return;
-            case string s:
-                writer.WriteStringValue(s);
-                return;
-            case char c:
-                writer.WriteStringValue(c.ToString());
-                return;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                return;
-            case int or long or short or byte or sbyte or ushort or uint:
-                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                return;
-            case ulong ul:
-                writer.WriteNumberValue(ul);
-                return;
-            case decimal m:
-                writer.WriteNumberValue(m);
-                return;
-            case double or float:
-                double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                if (double.IsNaN(d) || double.IsInfinity(d))
-                {
-                    writer.WriteStringValue(d.ToString(CultureInfo.InvariantCulture));
-                }
-                else
-                {
-                    writer.WriteNumberValue(d);
-                }
-
-                return;
-            case System.Numerics.BigInteger big:
-                writer.WriteRawValue(big.ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
-                return;
-            case DateTime dt:
-                writer.WriteStringValue(dt);
-                return;
-            case DateTimeOffset dto:
-                writer.WriteStringValue(dto);
-                return;
-            case Enum e:
-                writer.WriteStringValue(e.ToString());
-                return;
-            case Guid or Uri or TimeSpan or Version or ScriptBlock:
-                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+            case ScriptBlock block:
+                writer.WriteStringValue(block.ToString());
                 return;
             case IDictionary dictionary:
                 writer.WriteStartObject();

@@ -41,6 +41,15 @@ internal static class RunSelector
         return found;
     }
 
+    /// <summary>
+    /// The runs a reader cmdlet names: by <paramref name="path"/> when <paramref name="byPath"/>, else by
+    /// <paramref name="runIds"/> in <paramref name="outputDirectory"/>. Problems are written as errors.
+    /// </summary>
+    public static IReadOnlyList<RunSet> Resolve(PSCmdlet cmdlet, bool byPath, string path, string outputDirectory, string[]? runIds) =>
+        byPath
+            ? (ByPath(cmdlet, path) is RunSet one ? new[] { one } : Array.Empty<RunSet>())
+            : ByRunId(cmdlet, CommandPaths.Resolve(cmdlet, outputDirectory), runIds);
+
     /// <summary>The run whose results file is <paramref name="path"/>, or null after writing an error.</summary>
     public static RunSet? ByPath(PSCmdlet cmdlet, string path)
     {

@@ -17,47 +17,13 @@ public static class PlainJson
     /// <summary>Writes a plain value. Dictionaries are written with their keys sorted when <paramref name="sortKeys"/> is set.</summary>
     public static void WriteValue(Utf8JsonWriter writer, object? value, bool sortKeys = false)
     {
+        if (TryWriteScalar(writer, value))
+        {
+            return;
+        }
+
         switch (value)
         {
-            case null:
-                writer.WriteNullValue();
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case int or long or short or byte or sbyte or ushort or uint:
-                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                break;
-            case ulong ul:
-                writer.WriteNumberValue(ul);
-                break;
-            case float or double:
-                double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
-                if (double.IsNaN(d) || double.IsInfinity(d))
-                {
-                    writer.WriteStringValue(d.ToString("R", CultureInfo.InvariantCulture));
-                }
-                else
-                {
-                    writer.WriteNumberValue(d);
-                }
-
-                break;
-            case decimal m:
-                writer.WriteNumberValue(m);
-                break;
-            case DateTime dt:
-                writer.WriteStringValue(dt);
-                break;
-            case DateTimeOffset dto:
-                writer.WriteStringValue(dto);
-                break;
-            case JsonElement element:
-                element.WriteTo(writer);
-                break;
             case IDictionary dictionary:
                 writer.WriteStartObject();
                 IEnumerable<DictionaryEntry> entries = Entries(dictionary);
@@ -96,6 +62,71 @@ public static class PlainJson
             default:
                 writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> when it is a scalar (null, string, char, bool, number, date, enum,
+    /// Guid, Uri, TimeSpan, Version, a JSON element) and returns true; returns false for anything else.
+    /// </summary>
+    public static bool TryWriteScalar(Utf8JsonWriter writer, object? value)
+    {
+        switch (value)
+        {
+            case null:
+                writer.WriteNullValue();
+                return true;
+            case string s:
+                writer.WriteStringValue(s);
+                return true;
+            case char c:
+                writer.WriteStringValue(c.ToString());
+                return true;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                return true;
+            case int or long or short or byte or sbyte or ushort or uint:
+                writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                return true;
+            case ulong ul:
+                writer.WriteNumberValue(ul);
+                return true;
+            case float or double:
+                double d = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+                if (double.IsNaN(d) || double.IsInfinity(d))
+                {
+                    // JSON has no NaN or infinity: they are kept as text.
+                    writer.WriteStringValue(d.ToString("R", CultureInfo.InvariantCulture));
+                }
+                else
+                {
+                    writer.WriteNumberValue(d);
+                }
+
+                return true;
+            case decimal m:
+                writer.WriteNumberValue(m);
+                return true;
+            case System.Numerics.BigInteger big:
+                writer.WriteRawValue(big.ToString(CultureInfo.InvariantCulture), skipInputValidation: true);
+                return true;
+            case DateTime dt:
+                writer.WriteStringValue(dt);
+                return true;
+            case DateTimeOffset dto:
+                writer.WriteStringValue(dto);
+                return true;
+            case Enum e:
+                writer.WriteStringValue(e.ToString());
+                return true;
+            case Guid or Uri or TimeSpan or Version:
+                writer.WriteStringValue(Convert.ToString(value, CultureInfo.InvariantCulture));
+                return true;
+            case JsonElement element:
+                element.WriteTo(writer);
+                return true;
+            default:
+                return false;
         }
     }
 
