@@ -161,7 +161,12 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         plan.OutageWait = TimeSpan.FromSeconds(OutageWaitSeconds);
         plan.MaxCost = MaxCost > 0 ? MaxCost : null;
         plan.EstimatedCostPerSample = MyInvocation.BoundParameters.ContainsKey(nameof(EstimatedCostPerSample)) ? EstimatedCostPerSample : null;
-        plan.Price = LoadPricing().For(plan.Model);
+        Costs.PricingTable pricing = LoadPricing();
+        plan.Price = pricing.For(plan.Model);
+        if (plan.MaxCost is not null && plan.Price is null)
+        {
+            WriteWarning($"-MaxCost is set, but the model '{plan.Model}' has no price in {pricing.Source}: only costs the block reports with $CheckpointContext.AddCost count toward the budget. Give its price with -Pricing or -PricingFile.");
+        }
         foreach ((string setting, string parameter) in s_savedParameters)
         {
             plan.Settings[setting] = GetType().GetProperty(parameter)!.GetValue(this);

@@ -159,6 +159,15 @@ internal sealed class RunSession
     /// <summary>Closes the store with the run's final status and makes the summary.</summary>
     public RunSummary Finish(Exception? fatal, CancellationToken cancellationToken)
     {
+        if (fatal is null && !Cancelled && _breaker.State != OutageBreaker.BreakerState.Closed)
+        {
+            // The outage began with no sample left to start, so there was nothing to wait for and probe with.
+            _observer.Warning(string.Format(
+                CultureInfo.InvariantCulture,
+                "The run ended while the API looked down ({0} transient failures in a row): the samples that failed then are pending. Resume-CheckpointRun finishes them once the API is back.",
+                _plan.MaxConsecutiveFailures));
+        }
+
         if (_counts.Skipped > SkipMessagesShown)
         {
             _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "... (skipping {0} more completed samples)", _counts.Skipped - SkipMessagesShown));
