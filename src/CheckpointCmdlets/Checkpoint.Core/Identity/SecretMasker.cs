@@ -16,8 +16,8 @@ public sealed class SecretMasker
     private const string Mask = "***";
 
     private static readonly Regex s_patterns = new(
-        @"(?<keep>(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:bearer|basic|token)\s+)?)[^\s,;""']+"
-        + @"|(?<keep>(?:api[-_]?key|x-api-key|access[-_]?token|token|key|secret|password)\s*[:=]\s*""?)[^\s,;&""']+"
+        @"(?<keep>(?:authorization|proxy-authorization)[""']?\s*[:=]\s*[""']?(?:(?:bearer|basic|token|digest)\s+)?)[^\s,;""'}]+"
+        + @"|(?<keep>(?:api[-_]?key|x-api-key|access[-_]?token|token|key|secret|password)[""']?\s*[:=]\s*[""']?)[^\s,;&""'}]+"
         + @"|(?<keep>[?&](?:api[-_]?key|key|token|access_token|sig)=)[^&\s""']+"
         + @"|(?<keep>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"
         + @"|(?<keep>)\bsk-[A-Za-z0-9_\-]{8,}",

@@ -112,18 +112,7 @@ public sealed class RunEngine
         Exception? fatal = null;
         try
         {
-            ISampleProcessor? inline = _plan.ThrottleLimit == 1 && _plan.Timeout is null ? factory.CreateInline() : null;
-            if (inline is not null)
-            {
-                using (inline)
-                {
-                    session.RunInline(inline, cancellationToken);
-                }
-            }
-            else
-            {
-                session.RunParallel(factory, cancellationToken);
-            }
+            session.Run(factory, cancellationToken);
         }
         catch (OperationCanceledException)
         {

@@ -26,7 +26,11 @@ internal sealed class RunEvent
 
     public static RunEvent Verbose(string message) => new(RunEventKind.Verbose) { Message = message };
 
-    public static RunEvent Finished(SampleResult? result, RecordStatus? status, bool givenUp) => new(RunEventKind.Finished) { Result = result, FinalStatus = status, GivenUp = givenUp };
+    /// <summary>For a sample left pending by an outage: the sample, to try again once the API is back.</summary>
+    public Datasets.Sample? Abandoned { get; private init; }
+
+    public static RunEvent Finished(SampleResult? result, RecordStatus? status, bool givenUp, Datasets.Sample? abandoned = null) =>
+        new(RunEventKind.Finished) { Result = result, FinalStatus = status, GivenUp = givenUp, Abandoned = abandoned };
 
     public static RunEvent Fatal(Exception error) => new(RunEventKind.Fatal) { Error = error };
 }

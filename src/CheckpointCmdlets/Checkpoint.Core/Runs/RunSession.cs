@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Threading;
 using Checkpoint.Datasets;
@@ -18,6 +19,9 @@ namespace Checkpoint.Runs;
 internal sealed class RunSession
 {
     private const int SkipMessagesShown = 3;
+
+    // Passes over the samples an outage left pending, after the pass over the dataset.
+    private const int MaxOutagePasses = 5;
     private static readonly TimeSpan s_progressInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
 
@@ -31,6 +35,7 @@ internal sealed class RunSession
     private readonly OutageBreaker _breaker;
     private readonly SampleRunner _runner;
     private readonly Counts _counts = new();
+    private readonly List<Sample> _abandoned = new();
     private readonly Stopwatch _lastProgress = Stopwatch.StartNew();
     private DateTimeOffset? _outageStart;
     private TimeSpan _outageWait;
@@ -58,11 +63,49 @@ internal sealed class RunSession
     /// <summary>True when the run stopped because its cost reached -MaxCost.</summary>
     public bool BudgetReached { get; private set; }
 
-    /// <summary>Runs every sample on the caller's thread.</summary>
-    public void RunInline(ISampleProcessor processor, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the pending samples of the dataset: on the caller's thread when the factory offers an inline
+    /// processor, else on worker threads; then, while an outage left some pending and the API answers again,
+    /// those once more.
+    /// </summary>
+    public void Run(ISampleProcessorFactory factory, CancellationToken cancellationToken)
+    {
+        ISampleProcessor? inline = _plan.ThrottleLimit == 1 && _plan.Timeout is null ? factory.CreateInline() : null;
+        try
+        {
+            IEnumerable<(Sample Sample, int PreviousAttempts)> source = PendingSamples(cancellationToken);
+            for (int pass = 0; ; pass++)
+            {
+                if (inline is not null)
+                {
+                    RunInline(inline, source, cancellationToken);
+                }
+                else
+                {
+                    RunParallel(factory, source, cancellationToken);
+                }
+
+                if (_abandoned.Count == 0 || BudgetReached || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
+                {
+                    return;
+                }
+
+                _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
+                List<Sample> retry = _abandoned.ToList();
+                _abandoned.Clear();
+                source = retry.Select(s => (s, _store.Index.Samples.TryGetValue(s.Id, out SampleEntry e) ? e.Attempt : 0));
+            }
+        }
+        finally
+        {
+            inline?.Dispose();
+        }
+    }
+
+    private void RunInline(ISampleProcessor processor, IEnumerable<(Sample Sample, int PreviousAttempts)> source, CancellationToken cancellationToken)
     {
         _runner.Sink = Deliver;
-        foreach ((Sample sample, int previousAttempts) in PendingSamples(cancellationToken))
+        foreach ((Sample sample, int previousAttempts) in source)
         {
             if (CheckBudget())
             {
@@ -76,8 +119,7 @@ internal sealed class RunSession
         }
     }
 
-    /// <summary>Runs the samples on ThrottleLimit worker threads, each with its own processor.</summary>
-    public void RunParallel(ISampleProcessorFactory factory, CancellationToken cancellationToken)
+    private void RunParallel(ISampleProcessorFactory factory, IEnumerable<(Sample Sample, int PreviousAttempts)> source, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var work = new BlockingCollection<(Sample Sample, int Previous)>(_plan.ThrottleLimit);
@@ -98,7 +140,7 @@ internal sealed class RunSession
 
         try
         {
-            foreach ((Sample, int) item in PendingSamples(cancellationToken))
+            foreach ((Sample, int) item in source)
             {
                 if (CheckBudget())
                 {
@@ -106,13 +148,27 @@ internal sealed class RunSession
                 }
 
                 WaitOutOutage(() => DrainUntilIdle(events, ref inFlight, stop), cancellationToken);
+                // Counted before it is handed over (a worker may finish it at once), and uncounted if the
+                // hand-over never happens because the run is stopping.
                 Interlocked.Increment(ref inFlight);
-                _counts.Processed++;
-                while (!work.TryAdd(item, s_pollInterval))
+                bool added = false;
+                try
                 {
-                    Drain(events, stop);
-                    cancellationToken.ThrowIfCancellationRequested();
+                    while (!(added = work.TryAdd(item, s_pollInterval)))
+                    {
+                        Drain(events, stop);
+                        cancellationToken.ThrowIfCancellationRequested();
+                    }
                 }
+                finally
+                {
+                    if (!added)
+                    {
+                        Interlocked.Decrement(ref inFlight);
+                    }
+                }
+
+                _counts.Processed++;
 
                 if (_breaker.State == OutageBreaker.BreakerState.Probing)
                 {
@@ -293,6 +349,11 @@ internal sealed class RunSession
                 break;
             case RunEventKind.Finished:
                 _counts.Count(e.FinalStatus, e.GivenUp);
+                if (e.Abandoned is not null)
+                {
+                    _abandoned.Add(e.Abandoned);
+                }
+
                 if (e.Result is not null)
                 {
                     _observer.SampleFinished(e.Result);

@@ -80,7 +80,11 @@ internal sealed class SampleRunner
             bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
             CheckpointRecord record = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
             RecordStatus? status = abandoned ? null : record.Status;
-            Sink(RunEvent.Finished(abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record), status, givenUp: status == RecordStatus.Failed));
+            Sink(RunEvent.Finished(
+                abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
+                status,
+                givenUp: status == RecordStatus.Failed,
+                abandoned: abandoned && !cancellationToken.IsCancellationRequested ? sample : null));
             return status;
         }
         finally
