@@ -432,6 +432,47 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void ALargeFileIsCheckedOnBothCoresWithTheSameVerdictsInFileOrder()
+    {
+        // Thousands of lines per read buffer: the loader checks them in parallel and must still report
+        // damage by line number, keep the latest record per sample, and find the tail.
+        using var dir = new TestDirectory();
+        var files = new RunFiles(dir.Path, RunId);
+        using (CheckpointStore store = CheckpointStore.Open(files, checkpointEvery: 1000))
+        {
+            for (int i = 0; i < 6000; i++)
+            {
+                store.Append(Records.Completed("s" + (i % 5000), "v" + i));
+            }
+
+            store.Close(RunStatus.Completed);
+        }
+
+        byte[] bytes = File.ReadAllBytes(files.ResultsPath);
+        int lineStart = 0;
+        for (int line = 1; line < 2500; line++)
+        {
+            lineStart = Array.IndexOf(bytes, (byte)'\n', lineStart) + 1;
+        }
+
+        bytes[lineStart + 40] ^= 0x04;
+        File.WriteAllBytes(files.ResultsPath, bytes.Concat(Encoding.ASCII.GetBytes("{\"v\":1,\"sample_id\":\"torn")).ToArray());
+
+        CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+        LoadIssue bad = Assert.Single(index.Issues, i => i.Kind == LoadIssueKind.BadLine);
+        Assert.Equal(2500, bad.LineNumber);
+        Assert.NotNull(index.Files[0].DamagedTail);
+        Assert.Equal(bytes.Length, index.Files[0].ValidLength);
+        Assert.Equal(5999, index.RecordCount);
+        Assert.Equal(4999, index.CompletedCount);
+        // Samples written twice keep their later record: s0 was written as v0 and again as v5000.
+        Assert.Contains("\"v5000\"", index.ReadLatestRecords((id, _) => id == "s0").Single().OutputJson, StringComparison.Ordinal);
+        // The damaged line (the 2500th) was s2499's only record: it counts as not done.
+        Assert.False(index.IsCompleted("s2499"));
+        Assert.True(index.IsCompleted("s2500"));
+    }
+
+    [Fact]
     public void TheCoreLibraryNeverReferencesPowerShell()
     {
         var core = typeof(CheckpointStore).Assembly;
