@@ -78,8 +78,6 @@ public static class CheckpointLoader
         long validLength = 0;
         long recordCount = 0;
         var pendingBad = new List<(long Line, long Offset, long Length, string Reason)>();
-        var lines = new List<(int Start, int Length)>();
-        var accepted = new (bool Ok, RecordSummary Summary, string? Reason)[256];
 
         while (true)
         {
@@ -90,10 +88,6 @@ public static class CheckpointLoader
             }
 
             filled += read;
-
-            // Find the buffer's whole lines, check and read them (on both cores for a large buffer: the
-            // checksum and the parse are most of the work), then take them in, in file order.
-            lines.Clear();
             int lineStart = 0;
             while (true)
             {
@@ -103,18 +97,10 @@ public static class CheckpointLoader
                     break;
                 }
 
-                lines.Add((lineStart, newline));
-                lineStart += newline + 1;
-            }
-
-            AcceptAll(buffer, lines, ref accepted);
-            for (int i = 0; i < lines.Count; i++)
-            {
-                (int start, int length) = lines[i];
-                long lineOffset = bufferOffset + start;
+                var line = new ReadOnlySpan<byte>(buffer, lineStart, newline);
+                long lineOffset = bufferOffset + lineStart;
                 lineNumber++;
-                (bool ok, RecordSummary summary, string? reason) = accepted[i];
-                if (ok)
+                if (TryAccept(line, out RecordSummary summary, out string? reason))
                 {
                     if (summary.Version > CheckpointRecord.CurrentFormatVersion)
                     {
@@ -127,15 +113,17 @@ public static class CheckpointLoader
                     }
 
                     pendingBad.Clear();
-                    Merge(samples, summary, fileIndex, lineOffset, length);
+                    Merge(samples, summary, fileIndex, lineOffset, newline);
                     usage.Add(summary.InputTokens, summary.OutputTokens, summary.Cost);
                     recordCount++;
-                    validLength = lineOffset + length + 1;
+                    validLength = lineOffset + newline + 1;
                 }
                 else
                 {
-                    pendingBad.Add((lineNumber, lineOffset, length + 1, reason!));
+                    pendingBad.Add((lineNumber, lineOffset, newline + 1, reason!));
                 }
+
+                lineStart += newline + 1;
             }
 
             // Keep the unfinished line; grow the buffer when one line fills it.
@@ -166,39 +154,6 @@ public static class CheckpointLoader
         }
 
         return new LoadedFile(fullPath, fileLength, validLength, recordCount, tail);
-    }
-
-    private const int ParallelThreshold = 512;
-
-    // Checks and reads every line of the buffer into accepted[i]; each line is independent of the others.
-    private static void AcceptAll(byte[] buffer, List<(int Start, int Length)> lines, ref (bool Ok, RecordSummary Summary, string? Reason)[] accepted)
-    {
-        if (accepted.Length < lines.Count)
-        {
-            accepted = new (bool, RecordSummary, string?)[Math.Max(lines.Count, accepted.Length * 2)];
-        }
-
-        var results = accepted;
-        if (lines.Count < ParallelThreshold || Environment.ProcessorCount < 2)
-        {
-            AcceptRange(buffer, lines, results, 0, lines.Count);
-            return;
-        }
-
-        int half = lines.Count / 2;
-        System.Threading.Tasks.Parallel.Invoke(
-            () => AcceptRange(buffer, lines, results, 0, half),
-            () => AcceptRange(buffer, lines, results, half, lines.Count));
-    }
-
-    private static void AcceptRange(byte[] buffer, List<(int Start, int Length)> lines, (bool Ok, RecordSummary Summary, string? Reason)[] results, int from, int to)
-    {
-        for (int i = from; i < to; i++)
-        {
-            (int start, int length) = lines[i];
-            bool ok = TryAccept(new ReadOnlySpan<byte>(buffer, start, length), out RecordSummary summary, out string? reason);
-            results[i] = (ok, summary, reason);
-        }
     }
 
     private static bool TryAccept(ReadOnlySpan<byte> line, out RecordSummary summary, out string? reason)
