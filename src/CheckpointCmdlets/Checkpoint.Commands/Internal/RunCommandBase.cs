@@ -122,6 +122,13 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     private TerminationSignal? _termination;
 
+    // Set by SIGTERM: once the run has closed its files, the process exits with 143 (128 + SIGTERM), so that a
+    // scheduler (a Kubernetes Indexed Job, a Slurm requeue, systemd) sees the task as stopped, not finished.
+    private volatile bool _terminating;
+
+    /// <summary>The exit code after a SIGTERM stop, as a shell reports a process killed by the signal.</summary>
+    private const int SigtermExitCode = 143;
+
     /// <summary>Cancelled when the user presses Ctrl+C (or the pipeline is stopped).</summary>
     protected CancellationToken StopToken => _cancellation.Token;
 
@@ -137,7 +144,11 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     protected override void StopProcessing() => _cancellation.Cancel();
 
     /// <inheritdoc/>
-    protected override void BeginProcessing() => _termination = TerminationSignal.Watch(_cancellation.Cancel);
+    protected override void BeginProcessing() => _termination = TerminationSignal.Watch(() =>
+    {
+        _terminating = true;
+        _cancellation.Cancel();
+    });
 
     /// <inheritdoc/>
     protected override void EndProcessing() => _termination?.Dispose();
@@ -243,7 +254,20 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
             var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule);
-            RunSummary summary = engine.Execute(factory, observer, StopToken);
+            RunSummary summary;
+            try
+            {
+                summary = engine.Execute(factory, observer, StopToken);
+            }
+            finally
+            {
+                if (_terminating)
+                {
+                    // The run is closed (its state says Interrupted); nothing else of this process may go on.
+                    Environment.Exit(SigtermExitCode);
+                }
+            }
+
             WriteObject(summary);
         }
         catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or Costs.PricingTable.InvalidPricing)
