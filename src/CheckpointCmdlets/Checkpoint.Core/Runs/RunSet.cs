@@ -63,9 +63,6 @@ public sealed class RunSet
     /// <summary>Reads each part's state file.</summary>
     public IReadOnlyList<StateReadResult> ReadStates() => Parts.Select(p => StateFile.Read(p.StatePath)).ToList();
 
-    /// <summary>The parts whose lock a live process holds now.</summary>
-    public IReadOnlyList<RunFiles> LockedParts() => Parts.Where(p => RunLock.IsHeld(p.LockPath)).ToList();
-
     /// <summary>Every file of the run: each part's results, state, errors log, lock, lock info and sidecars.</summary>
     public IReadOnlyList<string> AllFiles() => Parts.SelectMany(p => p.ExistingFiles()).Distinct(StringComparer.Ordinal).ToList();
 

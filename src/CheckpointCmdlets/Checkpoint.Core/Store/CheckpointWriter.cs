@@ -20,7 +20,6 @@ public sealed class CheckpointWriter : IDisposable
     private readonly GrowableBuffer _buffer = new();
     private Utf8JsonWriter? _json;
     private long _length;
-    private long _unsynced;
     private Exception? _failure;
     private bool _disposed;
 
@@ -53,18 +52,6 @@ public sealed class CheckpointWriter : IDisposable
         }
     }
 
-    /// <summary>Records appended since the last fsync.</summary>
-    public long UnsyncedRecords
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _unsynced;
-            }
-        }
-    }
-
     /// <summary>
     /// Encodes <paramref name="record"/> and writes it with one write call. Thread-safe: concurrent callers
     /// are serialized, so lines never interleave. Returns the record's offset and length (newline excluded).
@@ -88,7 +75,6 @@ public sealed class CheckpointWriter : IDisposable
             }
 
             _length += _buffer.Count;
-            _unsynced++;
             return (offset, _buffer.Count - 1);
         }
     }
@@ -104,7 +90,6 @@ public sealed class CheckpointWriter : IDisposable
         {
             ThrowIfUnusable();
             handle = _stream.SafeFileHandle;
-            _unsynced = 0;
         }
 
         try
