@@ -270,6 +270,35 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void BackgroundCheckpointsComeAtMostOnceAMinimumIntervalAndCloseStillSyncsEveryRecord()
+    {
+        using var dir = new TestDirectory();
+        var files = new RunFiles(dir.Path, RunId);
+        const int Count = 40;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (CheckpointStore store = CheckpointStore.Open(files, checkpointEvery: 1))
+        {
+            int before = store.CheckpointsCompleted;
+            for (int i = 0; i < Count; i++)
+            {
+                // Every append asks for a checkpoint; without the interval each would get one.
+                store.Append(Records.Completed("s" + i));
+                System.Threading.Thread.Sleep(5);
+            }
+
+            int taken = store.CheckpointsCompleted - before;
+            double allowed = (clock.Elapsed.TotalMilliseconds / CheckpointStore.MinCommitInterval.TotalMilliseconds) + 2;
+            Assert.InRange(taken, 1, allowed);
+            Assert.True(taken < Count, $"{taken} checkpoints for {Count} records");
+            store.Close(RunStatus.Completed);
+        }
+
+        StateReadResult state = StateFile.Read(files.StatePath);
+        Assert.Equal(Count, state.State!.CompletedSamples);
+        Assert.Equal(Count, CheckpointLoader.Load(files.ResultsPath).CompletedCount);
+    }
+
+    [Fact]
     public void ManyThreadsAppendingAtOnceNeverTearOrInterleaveARecord()
     {
         using var dir = new TestDirectory();

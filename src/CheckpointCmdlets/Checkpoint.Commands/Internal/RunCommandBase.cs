@@ -253,7 +253,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
-            var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule);
+            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule, plan.RunsInline ? 0 : plan.ThrottleLimit);
             RunSummary summary;
             try
             {

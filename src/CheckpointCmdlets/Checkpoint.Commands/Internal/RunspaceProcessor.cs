@@ -14,7 +14,10 @@ namespace Checkpoint.Commands.Internal;
 /// </summary>
 internal sealed class RunspaceProcessor : ISampleProcessor
 {
-    private const string InvokeScript =
+    // The function that runs one attempt, defined in every worker runspace so that it is compiled once per
+    // runspace, not once per sample as a script added to each invocation would be.
+    private const string InvokerName = "__Checkpoint_InvokeAttempt";
+    private const string InvokerBody =
         "param($block, $sample, $variables, $seed) "
         + "$ErrorActionPreference = 'Stop'; "
         + "if ($null -ne $seed) { $null = Microsoft.PowerShell.Utility\\Get-Random -SetSeed $seed } "
@@ -30,6 +33,8 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         _text = text;
         _rules = rules;
         _runspace = RunspaceFactory.CreateRunspace(state);
+        // Invocations run on the worker's own thread, not on a thread made for each one.
+        _runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         _runspace.Open();
         using PowerShell compile = PowerShell.Create();
         compile.Runspace = _runspace;
@@ -43,7 +48,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         using PowerShell shell = PowerShell.Create();
         shell.Runspace = _runspace;
         PSObject input = SampleConverter.ToPSObject(sample);
-        shell.AddScript(InvokeScript, useLocalScope: true)
+        shell.AddCommand(InvokerName)
             .AddArgument(_block)
             .AddArgument(input)
             .AddArgument(ScriptBlockProcessor.Variables(input, context, _text))
@@ -82,4 +87,21 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     }
 
     public void Dispose() => _runspace.Dispose();
+
+    /// <summary>
+    /// The session state of a worker runspace: every built-in command (a runspace of CreateDefault2 would
+    /// load even Start-Sleep by module autoloading, in each runspace), the modules of
+    /// <paramref name="importModule"/>, and the attempt invoker.
+    /// </summary>
+    public static InitialSessionState NewSessionState(string[] importModule)
+    {
+        InitialSessionState state = InitialSessionState.CreateDefault();
+        if (importModule.Length > 0)
+        {
+            state.ImportPSModule(importModule);
+        }
+
+        state.Commands.Add(new SessionStateFunctionEntry(InvokerName, InvokerBody));
+        return state;
+    }
 }

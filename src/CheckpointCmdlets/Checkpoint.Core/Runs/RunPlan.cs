@@ -80,6 +80,12 @@ public sealed class RunPlan
     /// <summary>Samples in flight at once: 1 runs on the caller's thread.</summary>
     public int ThrottleLimit { get; set; } = 1;
 
+    /// <summary>
+    /// True when attempts run on the caller's thread: one at a time, and no timeout that would need a
+    /// runspace of their own to stop them. Otherwise each of <see cref="ThrottleLimit"/> workers has one.
+    /// </summary>
+    public bool RunsInline => ThrottleLimit == 1 && Timeout is null;
+
     /// <summary>Process at most this many pending samples, or all when null.</summary>
     public int? Limit { get; set; }
 

@@ -70,7 +70,7 @@ internal sealed class RunSession
     /// </summary>
     public void Run(ISampleProcessorFactory factory, CancellationToken cancellationToken)
     {
-        ISampleProcessor? inline = _plan.ThrottleLimit == 1 && _plan.Timeout is null ? factory.CreateInline() : null;
+        ISampleProcessor? inline = _plan.RunsInline ? factory.CreateInline() : null;
         try
         {
             IEnumerable<(Sample Sample, int PreviousAttempts)> source = PendingSamples(cancellationToken);
@@ -124,12 +124,15 @@ internal sealed class RunSession
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var work = new BlockingCollection<(Sample Sample, int Previous)>(_plan.ThrottleLimit);
         using var events = new BlockingCollection<RunEvent>();
+        // Set by a worker each time it takes a sample: the dispatcher waits on it, not in the collection's
+        // own blocking add, which spins the CPU that the workers need before it sleeps.
+        using var taken = new AutoResetEvent(false);
         int inFlight = 0;
         _runner.Sink = events.Add;
         var workers = new List<Thread>();
         for (int i = 0; i < _plan.ThrottleLimit; i++)
         {
-            var worker = new Thread(() => Work(factory, work, events, ref inFlight, stop.Token))
+            var worker = new Thread(() => Work(factory, work, taken, events, ref inFlight, stop.Token))
             {
                 IsBackground = true,
                 Name = "Checkpoint worker " + (i + 1).ToString(CultureInfo.InvariantCulture),
@@ -154,8 +157,9 @@ internal sealed class RunSession
                 bool added = false;
                 try
                 {
-                    while (!(added = work.TryAdd(item, s_pollInterval)))
+                    while (!(added = work.TryAdd(item)))
                     {
+                        taken.WaitOne(s_pollInterval);
                         Drain(events, stop);
                         cancellationToken.ThrowIfCancellationRequested();
                     }
@@ -365,7 +369,7 @@ internal sealed class RunSession
         }
     }
 
-    private void Work(ISampleProcessorFactory factory, BlockingCollection<(Sample Sample, int Previous)> work, BlockingCollection<RunEvent> events, ref int inFlight, CancellationToken stop)
+    private void Work(ISampleProcessorFactory factory, BlockingCollection<(Sample Sample, int Previous)> work, AutoResetEvent taken, BlockingCollection<RunEvent> events, ref int inFlight, CancellationToken stop)
     {
         ISampleProcessor? processor = null;
         try
@@ -373,6 +377,7 @@ internal sealed class RunSession
             processor = factory.CreateWorker();
             foreach ((Sample sample, int previous) in work.GetConsumingEnumerable())
             {
+                taken.Set();
                 try
                 {
                     if (!stop.IsCancellationRequested)

@@ -12,11 +12,19 @@ namespace Checkpoint.Store;
 /// the single writer, the errors log and the state file. Records reach the file through
 /// <see cref="Append"/>, each handed to the operating system before it returns. Every
 /// <see cref="CheckpointEvery"/> records a background thread fsyncs the files and rewrites the state
-/// atomically (a group commit: the appending threads never wait for a disk flush); <see cref="Close"/>
-/// takes a last checkpoint in the foreground. A failed checkpoint makes the next append throw.
+/// atomically (a group commit: the appending threads never wait for a disk flush), at most once every
+/// <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a last checkpoint in the foreground. A failed
+/// checkpoint makes the next append throw.
 /// </summary>
 public sealed class CheckpointStore : IDisposable
 {
+    /// <summary>
+    /// The shortest time between two background checkpoints. When records come faster than one checkpoint
+    /// per this interval (fast blocks with a small CheckpointEvery), a checkpoint takes every record written
+    /// since the last one: an fsync running back to back with the appends slows every write to the file.
+    /// </summary>
+    public static readonly TimeSpan MinCommitInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly object _gate = new();
     private readonly RunLock _lock;
     private readonly CheckpointWriter _writer;
@@ -24,6 +32,7 @@ public sealed class CheckpointStore : IDisposable
     private readonly List<string> _warnings;
     private readonly object _commitGate = new();
     private readonly AutoResetEvent _commitRequested = new(false);
+    private readonly ManualResetEvent _committerStopping = new(false);
     private readonly Thread _committer;
     private volatile bool _stopCommitter;
     private Exception? _commitFailure;
@@ -287,6 +296,9 @@ public sealed class CheckpointStore : IDisposable
             {
                 Volatile.Write(ref _commitFailure, e is CheckpointException ? e : new CheckpointException(ErrorIds.CheckpointWriteFailed, $"A checkpoint of '{Files.ResultsPath}' failed: {e.Message}", e) { Target = Files.ResultsPath });
             }
+
+            // Requests made meanwhile are taken together by the next checkpoint; Close does not wait for this.
+            _committerStopping.WaitOne(MinCommitInterval);
         }
     }
 
@@ -298,6 +310,7 @@ public sealed class CheckpointStore : IDisposable
         }
 
         _stopCommitter = true;
+        _committerStopping.Set();
         _commitRequested.Set();
         if (Thread.CurrentThread != _committer)
         {
@@ -363,6 +376,7 @@ public sealed class CheckpointStore : IDisposable
 
         _closed = true;
         _commitRequested.Dispose();
+        _committerStopping.Dispose();
         _errorLog.Dispose();
         _writer.Dispose();
         _lock.Dispose();
