@@ -46,9 +46,11 @@ public static class CheckpointLoader
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
                 int read = stream.Read(sample, 0, sample.Length);
                 int lines = 0;
-                for (int i = 0; i < read; i++)
+                // IndexOf is vectorised; a loop over every byte ran as unoptimised code in a fresh process
+                // (the method runs once) and took 0.4 s of a million-record load.
+                for (var rest = new ReadOnlySpan<byte>(sample, 0, read); rest.IndexOf((byte)'\n') is int at and >= 0; rest = rest.Slice(at + 1))
                 {
-                    lines += sample[i] == (byte)'\n' ? 1 : 0;
+                    lines++;
                 }
 
                 estimate += lines == 0 ? 1 : (long)(stream.Length / ((double)read / lines) * 1.05) + 16;
