@@ -108,6 +108,9 @@ try {
     $ids = Join-Path $work 'latency.csv'
     (@('id') + (1..$n | ForEach-Object { "s$_" })) | Set-Content $ids
     $ideal = $n * 0.05 / 32
+    # Start-Sleep itself takes longer than it is asked to; the floor is what the samples' own sleeps allow.
+    $sleep = Invoke-Measured ("`$null = Start-Sleep -Milliseconds 50; `$t = [Diagnostics.Stopwatch]::StartNew(); foreach (`$i in 1..40) { Start-Sleep -Milliseconds 50 }; @{ ms = `$t.Elapsed.TotalMilliseconds / 40 } | ConvertTo-Json -Compress")
+    $floor = $n * $sleep.ms / 1000 / 32
     $latency = foreach ($i in 1..$Repeat) {
         $p = Invoke-Measured ("Set-Location '$work'; `$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$ids' | ForEach-Object -Parallel { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 | Out-Null; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
         $q = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$ids' -Process { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 -OutputDirectory (Join-Path '$work' ('lat' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress")
@@ -115,7 +118,8 @@ try {
         [pscustomobject]@{ P = $p.s; Q = $q.s }
     }
     $pm = Get-Median ($latency | ForEach-Object P); $qm = Get-Median ($latency | ForEach-Object Q)
-    Write-Host "2. Latency-bound: $n samples, { Start-Sleep -Milliseconds 50 }, ThrottleLimit 32; ideal $([math]::Round($ideal, 2)) s (median of $Repeat)"
+    Write-Host ("2. Latency-bound: $n samples, { Start-Sleep -Milliseconds 50 }, ThrottleLimit 32; ideal $([math]::Round($ideal, 2)) s (median of $Repeat). " +
+        "One Start-Sleep -Milliseconds 50 took {0:0.0} ms here, so the samples' own sleeps allow no less than {1:0.00} s ({2:0.00}x ideal)" -f $sleep.ms, $floor, ($floor / $ideal))
     @(
         [pscustomobject]@{ Variant = 'ForEach-Object -Parallel -ThrottleLimit 32'; Seconds = [math]::Round($pm, 2); 'vs ideal' = [math]::Round($pm / $ideal, 2) }
         [pscustomobject]@{ Variant = 'Start-CheckpointRun -ThrottleLimit 32'; Seconds = [math]::Round($qm, 2); 'vs ideal' = [math]::Round($qm / $ideal, 2) }
@@ -135,12 +139,15 @@ try {
     $runId = (Get-ChildItem $scaleOut -Filter *.jsonl | Select-Object -First 1).BaseName
     $null = Invoke-StoreBench @('fill', $scaleOut, $runId, $scaleRows, $skip)
     $resume = foreach ($i in 1..$Repeat) {
-        # Each resume finishes the pending samples; put them back to pending for the next repetition.
+        # Each resume finishes the pending samples; cutting its records off puts them back to pending for the
+        # next repetition (a truncation, not a rewrite: 200 MB of dirty pages would be flushed during the
+        # next measurement).
         $jsonl = Join-Path $scaleOut "$runId.jsonl"
+        $before = (Get-Item $jsonl).Length
         $r = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$global:first = `$null; `$null = Resume-CheckpointRun -RunId '$runId' -OutputDirectory '$scaleOut' -Process { if (`$null -eq `$global:first) { `$global:first = `$t.Elapsed.TotalSeconds }; `$_.id }; `$total = `$t.Elapsed.TotalSeconds; `$p = Get-Process -Id `$PID; @{ first = `$global:first; total = `$total; peakMB = `$p.PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
         $s = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$st = Get-CheckpointStats -RunId '$runId' -OutputDirectory '$scaleOut'; @{ s = `$t.Elapsed.TotalSeconds; done = `$st.CompletedSamples; peakMB = (Get-Process -Id `$PID).PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
-        $keep = [IO.File]::ReadAllLines($jsonl) | Select-Object -First ($scaleRows - 5)
-        [IO.File]::WriteAllLines($jsonl, [string[]]$keep)
+        $file = [IO.File]::Open($jsonl, 'Open', 'ReadWrite')
+        try { $file.SetLength($before) } finally { $file.Dispose() }
         [pscustomobject]@{ First = $r.first; Peak = $r.peakMB; Stats = $s.s; StatsPeak = $s.peakMB; Done = $s.done }
     }
     Write-Host "3. Resume at scale: $($scaleRows - 5) completed records, 5 pending (median of $Repeat fresh processes)"

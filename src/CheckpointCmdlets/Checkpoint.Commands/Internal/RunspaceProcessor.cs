@@ -28,6 +28,10 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     private readonly BlockText _text;
     private readonly RetryRules _rules;
 
+    // Reused from one attempt to the next: a PowerShell made per attempt left its stream wait handles to the
+    // finalizer, which then took more CPU than the attempts. Replaced after an attempt that was stopped.
+    private PowerShell? _shell;
+
     public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules)
     {
         _text = text;
@@ -45,8 +49,9 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        using PowerShell shell = PowerShell.Create();
-        shell.Runspace = _runspace;
+        PowerShell shell = _shell ??= NewShell();
+        shell.Commands.Clear();
+        shell.Streams.ClearStreams();
         PSObject input = SampleConverter.ToPSObject(sample);
         shell.AddCommand(InvokerName)
             .AddArgument(_block)
@@ -62,6 +67,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             }
             catch (PipelineStoppedException)
             {
+                DiscardShell();
                 cancellationToken.ThrowIfCancellationRequested();
                 throw new OperationCanceledException("The attempt was stopped.");
             }
@@ -69,6 +75,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
+                    DiscardShell();
                     cancellationToken.ThrowIfCancellationRequested();
                 }
 
@@ -76,7 +83,13 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             }
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A stop may have been asked for as the attempt ended: the next attempt gets a shell of its own.
+            DiscardShell();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
         if (shell.Streams.Error.Count > 0)
         {
             ErrorRecord error = shell.Streams.Error[0];
@@ -86,7 +99,24 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         return ScriptBlockProcessor.Success(output);
     }
 
-    public void Dispose() => _runspace.Dispose();
+    public void Dispose()
+    {
+        DiscardShell();
+        _runspace.Dispose();
+    }
+
+    private PowerShell NewShell()
+    {
+        PowerShell shell = PowerShell.Create();
+        shell.Runspace = _runspace;
+        return shell;
+    }
+
+    private void DiscardShell()
+    {
+        _shell?.Dispose();
+        _shell = null;
+    }
 
     /// <summary>
     /// The session state of a worker runspace: every built-in command (a runspace of CreateDefault2 would
