@@ -134,3 +134,61 @@ Describe 'ThrottleLimit' {
         @($all).Count | Should -Be 60
     }
 }
+
+Describe '-ImportModule' {
+    BeforeAll {
+        $script:ModuleDir = Join-Path $TestDrive 'modules'
+        New-Item -ItemType Directory -Path $ModuleDir | Out-Null
+        Set-Content (Join-Path $ModuleDir 'Doubler.psm1') "function Get-Double([int] `$n) { 2 * `$n }`nExport-ModuleMember -Function Get-Double"
+        Set-Content (Join-Path $ModuleDir 'Broken.psm1') "throw 'broken on purpose'"
+        $script:Small = Join-Path $TestDrive 'small.csv'
+        1..6 | ForEach-Object { [pscustomobject]@{ id = "m$_"; value = $_ } } | Export-Csv $Small -NoTypeInformation
+    }
+
+    It 'imports a module given by a relative path into every worker runspace' {
+        $dir = Join-Path $TestDrive 'import'
+        Push-Location $ModuleDir
+        try {
+            $summary = Start-CheckpointRun -Dataset $Small -Process { Get-Double $_.value } -ThrottleLimit 3 -ImportModule ./Doubler.psm1 -OutputDirectory $dir
+        }
+        finally { Pop-Location }
+        $summary.CompletedSamples | Should -Be 6
+        $outputs = @{}
+        Get-CheckpointResult -RunId * -OutputDirectory $dir | ForEach-Object { $outputs[$_.SampleId] = $_.Output }
+        foreach ($i in 1..6) { $outputs["m$i"] | Should -Be (2 * $i) }
+        # Kept absolute, so a resume from anywhere imports the same file.
+        $state = Get-Content (Get-ChildItem $dir -Filter *_resume_state.json).FullName -Raw
+        $state | Should -Match ([regex]::Escape((Join-Path $ModuleDir 'Doubler.psm1').Replace('\', '\\')))
+    }
+
+    It 'does not give worker runspaces the modules the caller imported' {
+        Import-Module (Join-Path $ModuleDir 'Doubler.psm1')
+        try {
+            $dir = Join-Path $TestDrive 'not-imported'
+            $summary = Start-CheckpointRun -Dataset $Small -Process { Get-Double $_.value } -ThrottleLimit 3 -MaxRetries 0 -OutputDirectory $dir
+        }
+        finally { Remove-Module Doubler }
+        $summary.CompletedSamples | Should -Be 0
+        $summary.FailedSamples | Should -Be 6
+        (Get-CheckpointResult -RunId * -OutputDirectory $dir -Status Failed)[0].Error | Should -Match '^System.Management.Automation.CommandNotFoundException: .*Get-Double'
+    }
+
+    It 'writes ImportModuleNotFound for <Case> before anything runs' -TestCases @(
+        @{ Case = 'a path that does not exist'; Module = 'missing/Nope.psm1' }
+        @{ Case = 'a name not on PSModulePath'; Module = 'NoSuchCheckpointTestModule' }
+    ) {
+        $dir = Join-Path $TestDrive ('notfound-' + [guid]::NewGuid().ToString('N'))
+        { Start-CheckpointRun -Dataset $Small -Process { 1 } -ThrottleLimit 2 -ImportModule $Module -OutputDirectory $dir -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ImportModuleNotFound,Checkpoint.Commands.StartCheckpointRunCommand'
+        Test-Path $dir | Should -BeFalse
+    }
+
+    It 'writes ImportModuleFailed for a module that fails to import, and completes no sample' {
+        $dir = Join-Path $TestDrive 'broken'
+        { Start-CheckpointRun -Dataset $Small -Process { 1 } -ThrottleLimit 2 -ImportModule (Join-Path $ModuleDir 'Broken.psm1') -OutputDirectory $dir -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ImportModuleFailed,Checkpoint.Commands.StartCheckpointRunCommand'
+        $stats = Get-CheckpointStats -RunId * -OutputDirectory $dir
+        $stats.CompletedSamples | Should -Be 0
+        $stats.PendingSamples | Should -Be 6
+    }
+}

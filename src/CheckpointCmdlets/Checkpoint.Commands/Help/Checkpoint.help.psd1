@@ -93,7 +93,7 @@ The shard to process, as k/n (for example 2/4): the samples whose id hashes to s
                 PricingFile            = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module: { "models": { "gpt-4o": { "InputPerMillion": 2.5, "OutputPerMillion": 10 } } }.'
                 MaxCost                = 'A budget: once the run''s total cost (every attempt, earlier sessions included) reaches it, no new sample starts, the samples in flight finish, and the run ends with status BudgetReached. Everything is kept; resume it with a higher -MaxCost to go on.'
                 EstimatedCostPerSample = 'For -WhatIf before any sample has a cost: the expected cost of one sample, used to estimate what the run would cost. Once samples have costs, their average is used instead.'
-                ImportModule           = 'Modules to import into each runspace of a run whose block runs in runspaces of its own (-ThrottleLimit above 1, or -TimeoutSeconds): names, or paths to .psd1, .psm1 or .dll files. A run in the current session uses the modules already loaded there instead.'
+                ImportModule           = 'Modules to import into each runspace of a run whose block runs in runspaces of its own (-ThrottleLimit above 1, or -TimeoutSeconds): names, or paths to .psd1, .psm1 or .dll files (a relative path is taken from the current location and kept absolute for resumes). A run in the current session uses the modules already loaded there instead. An entry that names no module is an ImportModuleNotFound error before anything runs; a module that fails to import stops the run with ImportModuleFailed.'
                 WhatIf                 = 'Shows, for each run, its run id and how many samples it has, are done, are pending and have failed, and how many it would process. No file is created or changed.'
                 Confirm                = 'Prompts for confirmation before each run starts, and before -Overwrite deletes a run.'
             }
@@ -285,7 +285,7 @@ When the state file is missing or damaged, the run cannot be resumed: start it a
                 }
                 EstimatedCostPerSample = 'For -WhatIf before any sample has a cost: the expected cost of one sample.'
                 ImportModule           = @{
-                    Description  = 'Modules (names or paths) to import into each runspace when the block runs in runspaces of its own.'
+                    Description  = 'Modules (names or paths) to import into each runspace when the block runs in runspaces of its own. Checked before anything runs, as with Start-CheckpointRun.'
                     DefaultValue = 'The value the run was started with'
                 }
                 WhatIf                 = 'Shows, for each run, its run id and how many samples it has, are done, are pending and have failed, and how many it would process. No file is created or changed.'

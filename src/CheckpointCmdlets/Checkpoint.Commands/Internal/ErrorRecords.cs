@@ -22,6 +22,12 @@ internal static class ErrorRecords
     /// <summary>The error id for a state file changed outside the module, when no -Process is given anew.</summary>
     public const string StateChangedOutside = nameof(StateChangedOutside);
 
+    /// <summary>The error id for an -ImportModule entry that names no module or file.</summary>
+    public const string ImportModuleNotFound = nameof(ImportModuleNotFound);
+
+    /// <summary>The error id for an -ImportModule module that fails to import into a worker runspace.</summary>
+    public const string ImportModuleFailed = nameof(ImportModuleFailed);
+
     /// <summary>The ErrorRecord of a core exception.</summary>
     public static ErrorRecord From(CheckpointException e) => new(e, e.ErrorId, CategoryOf(e), e.Target);
 
@@ -52,6 +58,8 @@ internal static class ErrorRecords
         NotACheckpointFile => ErrorCategory.InvalidArgument,
         CannotResume => ErrorCategory.InvalidData,
         StateChangedOutside => ErrorCategory.SecurityError,
+        ImportModuleNotFound => ErrorCategory.ObjectNotFound,
+        ImportModuleFailed => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -159,6 +159,8 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     /// <summary>Copies the run-time parameters onto <paramref name="plan"/>, and keeps them in its settings for a resume.</summary>
     protected void ApplyRunParameters(RunPlan plan)
     {
+        // Worker runspaces do not share the caller's location: module paths are kept absolute.
+        ImportModule = Array.ConvertAll(ImportModule, m => IsModulePath(m) ? CommandPaths.Resolve(this, m) : m);
         plan.MaxRetries = MaxRetries;
         plan.Limit = MyInvocation.BoundParameters.ContainsKey(nameof(Limit)) ? Limit : null;
         plan.SkipFailed = SkipFailed.IsPresent;
@@ -216,6 +218,32 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         }
     }
 
+    private static bool IsModulePath(string module) =>
+        module.IndexOfAny(new[] { '/', '\\' }) >= 0 || module.StartsWith("~", StringComparison.Ordinal)
+        || module.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase) || module.EndsWith(".psm1", StringComparison.OrdinalIgnoreCase)
+        || module.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
+
+    // Each -ImportModule entry must name a file or folder, or a module on PSModulePath, before anything runs:
+    // a worker runspace would otherwise open without it, and every sample would fail on its commands.
+    private void CheckImportModule()
+    {
+        foreach (string module in ImportModule)
+        {
+            bool found = IsModulePath(module)
+                ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module)
+                : PowerShell.Create(RunspaceMode.CurrentRunspace)
+                    .AddCommand("Microsoft.PowerShell.Core\\Get-Module").AddParameter("ListAvailable").AddParameter("Name", module)
+                    .Invoke().Count > 0;
+            if (!found)
+            {
+                throw new CheckpointException(
+                    ErrorRecords.ImportModuleNotFound,
+                    $"-ImportModule '{module}' names no module: it is {(IsModulePath(module) ? "not an existing file or folder" : "not on PSModulePath")}. Give the path of its .psd1 or .psm1, or install it.")
+                { Target = module };
+            }
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="plan"/> with <paramref name="block"/>, or, under -WhatIf, says what it would do.
     /// Writes the summary. A problem with this run's input is written as an error and the next run goes on;
@@ -226,6 +254,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         var engine = new RunEngine(plan);
         try
         {
+            CheckImportModule();
             string target = plan.Model + " on " + plan.DatasetPath + (plan.Shard is null ? string.Empty : " shard " + plan.Shard);
             if (IsWhatIf())
             {

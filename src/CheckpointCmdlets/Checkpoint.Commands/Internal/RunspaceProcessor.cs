@@ -39,7 +39,16 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         _runspace = RunspaceFactory.CreateRunspace(state);
         // Invocations run on the worker's own thread, not on a thread made for each one.
         _runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
-        _runspace.Open();
+        try
+        {
+            _runspace.Open();
+        }
+        catch (Exception e) when (e is RuntimeException or RunspaceOpenModuleLoadException)
+        {
+            _runspace.Dispose();
+            throw new CheckpointException(ErrorRecords.ImportModuleFailed, $"A module of -ImportModule failed to import into a worker runspace: {e.Message}", e);
+        }
+
         using PowerShell compile = PowerShell.Create();
         compile.Runspace = _runspace;
         Collection<PSObject> compiled = compile.AddScript("param($text) [scriptblock]::Create($text)").AddArgument(text.Text).Invoke();
@@ -132,6 +141,8 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         }
 
         state.Commands.Add(new SessionStateFunctionEntry(InvokerName, InvokerBody));
+        // A module that fails to import fails the run at once, not each of its samples.
+        state.ThrowOnRunspaceOpenError = true;
         return state;
     }
 }
