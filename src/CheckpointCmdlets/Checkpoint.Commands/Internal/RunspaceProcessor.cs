@@ -29,7 +29,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     private readonly RetryRules _rules;
 
     // Reused from one attempt to the next: a PowerShell made per attempt left its stream wait handles to the
-    // finalizer, which then took more CPU than the attempts. Replaced after an attempt that was stopped.
+    // finalizer, which then took more CPU than the attempts. Replaced after an attempt that threw or was stopped.
     private PowerShell? _shell;
 
     public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules)
@@ -67,7 +67,9 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             .AddArgument(input)
             .AddArgument(ScriptBlockProcessor.Variables(input, context, _text))
             .AddArgument(_text.UsesGetRandom ? context.SampleSeed : null);
-        Collection<PSObject> output;
+        Collection<PSObject>? output = null;
+        Exception? failure = null;
+        bool stopped = false;
         using (cancellationToken.Register(() => shell.BeginStop(null, null)))
         {
             try
@@ -76,27 +78,30 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             }
             catch (PipelineStoppedException)
             {
-                DiscardShell();
-                cancellationToken.ThrowIfCancellationRequested();
-                throw new OperationCanceledException("The attempt was stopped.");
+                stopped = true;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e)
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    DiscardShell();
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
-                return ScriptBlockProcessor.Failure(e, _rules);
+                failure = e;
             }
         }
 
-        if (cancellationToken.IsCancellationRequested)
+        // Disposed only now that no stop can reach it. A stop asked for as the attempt ended, too, gives the
+        // next attempt a shell of its own.
+        if (stopped || failure is not null || cancellationToken.IsCancellationRequested)
         {
-            // A stop may have been asked for as the attempt ended: the next attempt gets a shell of its own.
             DiscardShell();
-            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (stopped || failure is OperationCanceledException)
+        {
+            throw new OperationCanceledException("The attempt was stopped.", failure);
+        }
+
+        if (failure is not null)
+        {
+            return ScriptBlockProcessor.Failure(failure, _rules);
         }
 
         if (shell.Streams.Error.Count > 0)
@@ -105,7 +110,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             return ScriptBlockProcessor.Failure(error.Exception ?? new RuntimeException(error.ToString()), _rules);
         }
 
-        return ScriptBlockProcessor.Success(output);
+        return ScriptBlockProcessor.Success(output!);
     }
 
     public void Dispose()
