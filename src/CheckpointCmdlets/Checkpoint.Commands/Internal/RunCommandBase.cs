@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Linq;
@@ -17,6 +18,10 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _cancellation = new();
     private int _activityId;
+
+    // -ImportModule entries already found, so that a command running several runs (shards, datasets) scans
+    // PSModulePath for each name once.
+    private readonly HashSet<string> _modulesFound = new(StringComparer.Ordinal);
 
     /// <summary>Samples in flight at once.</summary>
     [Parameter]
@@ -229,7 +234,13 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     {
         foreach (string module in ImportModule)
         {
-            bool found = IsModulePath(module)
+            if (_modulesFound.Contains(module))
+            {
+                continue;
+            }
+
+            bool isPath = IsModulePath(module);
+            bool found = isPath
                 ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module)
                 : PowerShell.Create(RunspaceMode.CurrentRunspace)
                     .AddCommand("Microsoft.PowerShell.Core\\Get-Module").AddParameter("ListAvailable").AddParameter("Name", module)
@@ -238,9 +249,11 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             {
                 throw new CheckpointException(
                     ErrorRecords.ImportModuleNotFound,
-                    $"-ImportModule '{module}' names no module: it is {(IsModulePath(module) ? "not an existing file or folder" : "not on PSModulePath")}. Give the path of its .psd1 or .psm1, or install it.")
+                    $"-ImportModule '{module}' names no module: it is {(isPath ? "not an existing file or folder" : "not on PSModulePath")}. Give the path of its .psd1 or .psm1, or install it.")
                 { Target = module };
             }
+
+            _modulesFound.Add(module);
         }
     }
 

@@ -23,7 +23,6 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     private readonly ScriptBlock _block;
     private readonly BlockText _text;
     private readonly RetryRules _rules;
-    private readonly string[] _importModule;
     private readonly Lazy<InitialSessionState> _state;
     private readonly SemaphoreSlim _opening = new(Environment.ProcessorCount);
     private readonly BlockingCollection<Opened> _opened = new();
@@ -38,8 +37,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
         _block = block;
         _text = text;
         _rules = rules;
-        _importModule = importModule;
-        _state = new Lazy<InitialSessionState>(() => RunspaceProcessor.NewSessionState(_importModule), LazyThreadSafetyMode.ExecutionAndPublication);
+        _state = new Lazy<InitialSessionState>(() => RunspaceProcessor.NewSessionState(importModule), LazyThreadSafetyMode.ExecutionAndPublication);
         _toOpen = _toTake = workers;
         for (int i = 0; i < Math.Min(workers, Environment.ProcessorCount); i++)
         {
