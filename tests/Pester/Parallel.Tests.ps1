@@ -87,6 +87,24 @@ Describe 'ThrottleLimit' {
         ($results | Where-Object SampleId -EQ 's2').Output | Should -Be 'answer-s2/'
     }
 
+    It 'resolves relative paths against the caller''s location, at ThrottleLimit <_>' -ForEach 1, 4 {
+        $dir = Join-Path $TestDrive "location-$_"
+        $here = Join-Path $TestDrive "here-$_"
+        $null = New-Item -ItemType Directory $here
+        Set-Content -LiteralPath (Join-Path $here 'prompt.txt') -Value 'from here'
+        Push-Location $here
+        try {
+            Start-CheckpointRun -Dataset $Data -Process { "$($PWD.Path)|$(Get-Content -LiteralPath ./prompt.txt)" } -ThrottleLimit $_ -OutputDirectory $dir -Limit 8 | Out-Null
+        }
+        finally {
+            Pop-Location
+        }
+
+        $outputs = @(Get-CheckpointResult -RunId * -OutputDirectory $dir | ForEach-Object Output)
+        $outputs.Count | Should -Be 8
+        $outputs | Sort-Object -Unique | Should -BeExactly "$here|from here"
+    }
+
     It 'retries and fails each sample on its own' {
         $dir = Join-Path $TestDrive 'errors'
         $summary = Start-CheckpointRun -Dataset $Data -Process {

@@ -295,7 +295,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
-            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule, plan.RunsInline ? 0 : plan.ThrottleLimit);
+            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule, SessionState.Path.CurrentFileSystemLocation.ProviderPath, plan.RunsInline ? 0 : plan.ThrottleLimit);
             RunSummary summary;
             try
             {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Runs;
@@ -9,35 +10,34 @@ using Checkpoint.Runs;
 namespace Checkpoint.Commands.Internal;
 
 /// <summary>
-/// Runs attempts in a runspace of its own (one per worker thread, opened once per run), so that attempts can
-/// run in parallel and a timeout or Ctrl+C can stop one. The block is compiled once in that runspace.
+/// Runs attempts in a runspace of its own (one per worker, opened once per run), so that attempts can run in
+/// parallel and a timeout or Ctrl+C can stop one. The block is compiled once in that runspace.
 /// </summary>
+/// <remarks>
+/// The runspace has a thread of its own, which runs one long-lived pipeline there; each attempt is handed to
+/// that pipeline and invokes the block directly in it, as a run on the caller's thread does in the caller's
+/// pipeline. A pipeline started per attempt cost several times the CPU of the attempt itself. A stop ends
+/// the pipeline the attempt runs in, so the thread starts a new one for the attempts after it.
+/// </remarks>
 internal sealed class RunspaceProcessor : ISampleProcessor
 {
-    // The function that runs one attempt, defined in every worker runspace so that it is compiled once per
-    // runspace, not once per sample as a script added to each invocation would be.
-    private const string InvokerName = "__Checkpoint_InvokeAttempt";
-    private const string InvokerBody =
-        "param($block, $sample, $variables, $seed) "
-        + "$ErrorActionPreference = 'Stop'; "
-        + "if ($null -ne $seed) { $null = Microsoft.PowerShell.Utility\\Get-Random -SetSeed $seed } "
-        + "$block.InvokeWithContext($null, $variables, $sample)";
+    private const string ServeScript = "param($serve) $serve.Invoke()";
 
     private readonly Runspace _runspace;
-    private readonly ScriptBlock _block;
-    private readonly BlockText _text;
-    private readonly RetryRules _rules;
+    private readonly ScriptBlockProcessor _attempts;
+    private readonly Thread _thread;
 
-    // Reused from one attempt to the next: a PowerShell made per attempt left its stream wait handles to the
-    // finalizer, which then took more CPU than the attempts. Replaced after an attempt that threw or was stopped.
-    private PowerShell? _shell;
+    // The hand-over between the worker (Process) and the runspace's thread, under _gate: one attempt at a time.
+    private readonly object _gate = new();
+    private Request? _request;
+    private bool _closing;
+    private ExceptionDispatchInfo? _broken;
 
-    public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules)
+    /// <summary>Opens a runspace of <paramref name="state"/> at <paramref name="location"/> and compiles the block there.</summary>
+    public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules, string? location)
     {
-        _text = text;
-        _rules = rules;
         _runspace = RunspaceFactory.CreateRunspace(state);
-        // Invocations run on the worker's own thread, not on a thread made for each one.
+        // Pipelines run on the runspace's own thread (below), not on a thread made for each one.
         _runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         try
         {
@@ -49,93 +49,170 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             throw new CheckpointException(ErrorRecords.ImportModuleFailed, $"A module of -ImportModule failed to import into a worker runspace: {e.Message}", e);
         }
 
-        using PowerShell compile = PowerShell.Create();
-        compile.Runspace = _runspace;
-        Collection<PSObject> compiled = compile.AddScript("param($text) [scriptblock]::Create($text)").AddArgument(text.Text).Invoke();
-        _block = (ScriptBlock)compiled[0].BaseObject;
+        // Relative paths in the block mean what they mean in the caller's session, as in ForEach-Object -Parallel.
+        using (PowerShell compile = PowerShell.Create())
+        {
+            compile.Runspace = _runspace;
+            Collection<PSObject> compiled = compile
+                .AddScript("param($text, $location) if ($location) { Microsoft.PowerShell.Management\\Set-Location -LiteralPath $location }; [scriptblock]::Create($text)")
+                .AddArgument(text.Text)
+                .AddArgument(location)
+                .Invoke();
+            _attempts = new ScriptBlockProcessor((ScriptBlock)compiled[0].BaseObject, text, rules);
+        }
+
+        _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
+        _thread.Start();
     }
 
+    /// <inheritdoc/>
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        PowerShell shell = _shell ??= NewShell();
-        shell.Commands.Clear();
-        shell.Streams.ClearStreams();
-        PSObject input = SampleConverter.ToPSObject(sample);
-        shell.AddCommand(InvokerName)
-            .AddArgument(_block)
-            .AddArgument(input)
-            .AddArgument(ScriptBlockProcessor.Variables(input, context, _text))
-            .AddArgument(_text.UsesGetRandom ? context.SampleSeed : null);
-        Collection<PSObject>? output = null;
-        Exception? failure = null;
-        bool stopped = false;
-        using (cancellationToken.Register(() => shell.BeginStop(null, null)))
+        var request = new Request(sample, context, cancellationToken);
+        lock (_gate)
         {
-            try
+            _broken?.Throw();
+            _request = request;
+            Monitor.PulseAll(_gate);
+            while (!request.Done && _broken is null)
             {
-                output = shell.Invoke();
+                Monitor.Wait(_gate);
             }
-            catch (PipelineStoppedException)
+
+            if (!request.Done)
             {
-                stopped = true;
-            }
-            catch (Exception e)
-            {
-                failure = e;
+                _broken!.Throw();
             }
         }
 
-        // Disposed only now that no stop can reach it. A stop asked for as the attempt ended, too, gives the
-        // next attempt a shell of its own.
-        if (stopped || failure is not null || cancellationToken.IsCancellationRequested)
-        {
-            DiscardShell();
-        }
-
-        cancellationToken.ThrowIfCancellationRequested();
-        if (stopped || failure is OperationCanceledException)
-        {
-            throw new OperationCanceledException("The attempt was stopped.", failure);
-        }
-
-        if (failure is not null)
-        {
-            return ScriptBlockProcessor.Failure(failure, _rules);
-        }
-
-        if (shell.Streams.Error.Count > 0)
-        {
-            ErrorRecord error = shell.Streams.Error[0];
-            return ScriptBlockProcessor.Failure(error.Exception ?? new RuntimeException(error.ToString()), _rules);
-        }
-
-        return ScriptBlockProcessor.Success(output!);
+        request.Stopped?.Throw();
+        return request.Outcome!;
     }
 
     public void Dispose()
     {
-        DiscardShell();
+        lock (_gate)
+        {
+            _closing = true;
+            Monitor.PulseAll(_gate);
+        }
+
+        _thread.Join();
         _runspace.Dispose();
     }
 
-    private PowerShell NewShell()
+    // The runspace's thread: one pipeline after another, each serving attempts until a stop ends it.
+    private void RunPipelines()
     {
-        PowerShell shell = PowerShell.Create();
-        shell.Runspace = _runspace;
-        return shell;
+        try
+        {
+            bool closed = false;
+            while (!closed)
+            {
+                using PowerShell shell = PowerShell.Create();
+                shell.Runspace = _runspace;
+                var serve = new Serving(this, shell);
+                shell.AddScript(ServeScript).AddArgument(new Action(serve.Run));
+                try
+                {
+                    shell.Invoke();
+                }
+                catch (PipelineStoppedException)
+                {
+                    // Stopped after its last attempt: the next attempts run in a new pipeline.
+                }
+
+                serve.Thrown?.Throw();
+                closed = serve.Closed;
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_gate)
+            {
+                _broken = ExceptionDispatchInfo.Capture(e);
+                Monitor.PulseAll(_gate);
+            }
+        }
     }
 
-    private void DiscardShell()
+    // Inside the pipeline: takes the attempts handed over, one at a time, until the processor closes or a
+    // stop reaches the pipeline.
+    private void Serve(Serving serving)
     {
-        _shell?.Dispose();
-        _shell = null;
+        PowerShell shell = serving.Shell;
+        while (true)
+        {
+            Request request;
+            lock (_gate)
+            {
+                while (_request is null && !_closing)
+                {
+                    Monitor.Wait(_gate);
+                }
+
+                if (_request is null)
+                {
+                    serving.Closed = true;
+                    return;
+                }
+
+                request = _request;
+                _request = null;
+            }
+
+            try
+            {
+                // A stop ends this pipeline; the flag, set first, makes the loop leave it after this attempt.
+                using (request.CancellationToken.Register(() =>
+                {
+                    serving.Stopped = true;
+                    shell.BeginStop(null, null);
+                }))
+                {
+                    request.Outcome = RunAttempt(shell, request);
+                }
+            }
+            catch (OperationCanceledException e)
+            {
+                request.Stopped = ExceptionDispatchInfo.Capture(e);
+            }
+
+            lock (_gate)
+            {
+                request.Done = true;
+                Monitor.PulseAll(_gate);
+            }
+
+            if (serving.Stopped)
+            {
+                return;
+            }
+        }
+    }
+
+    private SampleOutcome RunAttempt(PowerShell shell, Request request)
+    {
+        SampleOutcome outcome = _attempts.Process(request.Sample, request.Context, request.CancellationToken);
+        // Under ErrorActionPreference Stop an error reaches the stream only when the block asks for it
+        // (-ErrorAction Continue); it still fails the attempt.
+        PSDataStreams streams = shell.Streams;
+        if (outcome.Succeeded && streams.Error.Count > 0)
+        {
+            ErrorRecord error = streams.Error[0];
+            outcome = ScriptBlockProcessor.Failure(error.Exception ?? new RuntimeException(error.ToString()), _attempts.Rules);
+        }
+
+        // Nothing reads the pipeline's other streams (warnings, verbose, information): they must not grow.
+        streams.ClearStreams();
+        return outcome;
     }
 
     /// <summary>
     /// The session state of a worker runspace: every built-in command (a runspace of CreateDefault2 would
-    /// load even Start-Sleep by module autoloading, in each runspace), the modules of
-    /// <paramref name="importModule"/>, and the attempt invoker.
+    /// load even Start-Sleep by module autoloading, in each runspace) and the modules of
+    /// <paramref name="importModule"/>.
     /// </summary>
     public static InitialSessionState NewSessionState(string[] importModule)
     {
@@ -145,9 +222,65 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             state.ImportPSModule(importModule);
         }
 
-        state.Commands.Add(new SessionStateFunctionEntry(InvokerName, InvokerBody));
         // A module that fails to import fails the run at once, not each of its samples.
         state.ThrowOnRunspaceOpenError = true;
         return state;
+    }
+
+    /// <summary>One attempt handed to the runspace's thread, and what came of it.</summary>
+    private sealed class Request
+    {
+        public Request(Sample sample, SampleContext context, CancellationToken cancellationToken)
+        {
+            Sample = sample;
+            Context = context;
+            CancellationToken = cancellationToken;
+        }
+
+        public Sample Sample { get; }
+
+        public SampleContext Context { get; }
+
+        public CancellationToken CancellationToken { get; }
+
+        public SampleOutcome? Outcome { get; set; }
+
+        public ExceptionDispatchInfo? Stopped { get; set; }
+
+        public bool Done { get; set; }
+    }
+
+    /// <summary>One pipeline serving attempts.</summary>
+    private sealed class Serving
+    {
+        private readonly RunspaceProcessor _owner;
+
+        public Serving(RunspaceProcessor owner, PowerShell shell)
+        {
+            _owner = owner;
+            Shell = shell;
+        }
+
+        public PowerShell Shell { get; }
+
+        /// <summary>Set when a stop reached the pipeline.</summary>
+        public volatile bool Stopped;
+
+        /// <summary>Set when the processor closed.</summary>
+        public bool Closed { get; set; }
+
+        public ExceptionDispatchInfo? Thrown { get; private set; }
+
+        public void Run()
+        {
+            try
+            {
+                _owner.Serve(this);
+            }
+            catch (Exception e)
+            {
+                Thrown = ExceptionDispatchInfo.Capture(e);
+            }
+        }
     }
 }

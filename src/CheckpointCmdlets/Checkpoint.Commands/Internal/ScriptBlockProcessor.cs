@@ -10,9 +10,10 @@ using Checkpoint.Runs;
 namespace Checkpoint.Commands.Internal;
 
 /// <summary>
-/// Runs a sample's attempt as a scriptblock in the caller's runspace, as ForEach-Object does: the sample is
-/// <c>$_</c> and <c>$args[0]</c>, the context is <c>$CheckpointContext</c>, and ErrorActionPreference is Stop
-/// inside the block, so any error, terminating or not, fails the attempt.
+/// Runs a sample's attempt as a scriptblock in the runspace of the thread, as ForEach-Object does: the
+/// caller's runspace for a run on the caller's thread, otherwise a worker runspace, inside its long-lived pipeline.
+/// The sample is <c>$_</c> and <c>$args[0]</c>, the context is <c>$CheckpointContext</c>, and
+/// ErrorActionPreference is Stop inside the block, so any error, terminating or not, fails the attempt.
 /// </summary>
 internal sealed class ScriptBlockProcessor : ISampleProcessor
 {
@@ -22,12 +23,20 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     private readonly BlockText _text;
     private readonly RetryRules _rules;
 
+    /// <summary>Runs <paramref name="block"/>, which belongs to the runspace the attempts run in.</summary>
     public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules)
     {
-        _block = text.ForCallerRunspace(block);
+        _block = block;
         _text = text;
         _rules = rules;
     }
+
+    /// <summary>The rules that tell transient failures from permanent ones.</summary>
+    public RetryRules Rules => _rules;
+
+    /// <summary>Runs the block the caller gave, in the caller's runspace.</summary>
+    public static ScriptBlockProcessor InCallerRunspace(ScriptBlock block, BlockText text, RetryRules rules) =>
+        new(text.ForCallerRunspace(block), text, rules);
 
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
@@ -45,7 +54,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
         }
         catch (PipelineStoppedException)
         {
-            throw new OperationCanceledException("The run is stopping.", cancellationToken);
+            throw new OperationCanceledException("The attempt was stopped.", cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -23,6 +23,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     private readonly ScriptBlock _block;
     private readonly BlockText _text;
     private readonly RetryRules _rules;
+    private readonly string? _location;
     private readonly Lazy<InitialSessionState> _state;
     private readonly SemaphoreSlim _opening = new(Environment.ProcessorCount);
     private readonly BlockingCollection<Opened> _opened = new();
@@ -31,12 +32,16 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     private int _toTake;
     private volatile bool _disposed;
 
-    /// <summary>Starts opening <paramref name="workers"/> runspaces ahead (none for a run on the caller's thread).</summary>
-    public ScriptBlockProcessorFactory(ScriptBlock block, BlockText text, RetryRules rules, string[] importModule, int workers)
+    /// <summary>
+    /// Starts opening <paramref name="workers"/> runspaces ahead (none for a run on the caller's thread), each
+    /// at <paramref name="location"/>, the caller's file system location.
+    /// </summary>
+    public ScriptBlockProcessorFactory(ScriptBlock block, BlockText text, RetryRules rules, string[] importModule, string? location, int workers)
     {
         _block = block;
         _text = text;
         _rules = rules;
+        _location = location;
         _state = new Lazy<InitialSessionState>(() => RunspaceProcessor.NewSessionState(importModule), LazyThreadSafetyMode.ExecutionAndPublication);
         _toOpen = _toTake = workers;
         for (int i = 0; i < Math.Min(workers, Environment.ProcessorCount); i++)
@@ -47,7 +52,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
         }
     }
 
-    public ISampleProcessor? CreateInline() => new ScriptBlockProcessor(_block, _text, _rules);
+    public ISampleProcessor? CreateInline() => ScriptBlockProcessor.InCallerRunspace(_block, _text, _rules);
 
     /// <summary>A runspace opened ahead, while there are some; then (later passes of a run) a new one.</summary>
     public ISampleProcessor CreateWorker()
@@ -101,7 +106,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
         _opening.Wait();
         try
         {
-            return new RunspaceProcessor(_state.Value, _text, _rules);
+            return new RunspaceProcessor(_state.Value, _text, _rules, _location);
         }
         finally
         {
