@@ -105,6 +105,24 @@ Describe 'ThrottleLimit' {
         $outputs | Sort-Object -Unique | Should -BeExactly "$here|from here"
     }
 
+    It 'passes on what blocks in worker runspaces write to their other streams, as ForEach-Object -Parallel does' {
+        $dir = Join-Path $TestDrive 'streams'
+        $summary = Start-CheckpointRun -Dataset $Data -Process {
+            Write-Warning "warning $($_.id)"
+            Write-Error "error $($_.id)" -ErrorAction Continue
+            Write-Information "information $($_.id)"
+            Write-Host "host $($_.id)"
+            $_.id
+        } -ThrottleLimit 4 -OutputDirectory $dir -Limit 10 -WarningVariable warnings -WarningAction SilentlyContinue -ErrorVariable errors -ErrorAction SilentlyContinue -InformationVariable information
+        # An error the block asked to go on from does not fail the attempt, as on the caller's thread.
+        $summary.CompletedSamples | Should -Be 10
+        $ids = @(Get-CheckpointResult -RunId * -OutputDirectory $dir | ForEach-Object SampleId | Sort-Object)
+        @($warnings | ForEach-Object { "$_" -replace '^warning ' } | Sort-Object) | Should -Be $ids
+        @($errors | ForEach-Object { "$_" -replace '^error ' } | Sort-Object) | Should -Be $ids
+        @($information | Where-Object { "$_" -like 'information *' } | ForEach-Object { "$_" -replace '^information ' } | Sort-Object) | Should -Be $ids
+        @($information | Where-Object { "$_" -like 'host *' } | ForEach-Object { "$_" -replace '^host ' } | Sort-Object) | Should -Be $ids
+    }
+
     It 'retries and fails each sample on its own' {
         $dir = Join-Path $TestDrive 'errors'
         $summary = Start-CheckpointRun -Dataset $Data -Process {

@@ -5,7 +5,10 @@ using Checkpoint.Runs;
 
 namespace Checkpoint.Commands.Internal;
 
-/// <summary>Writes what a run reports to the cmdlet's streams: verbose, warning, progress and -PassThru objects.</summary>
+/// <summary>
+/// Writes what a run reports to the cmdlet's streams: verbose, warning, progress, -PassThru objects, and what
+/// blocks on worker runspaces wrote to their own streams.
+/// </summary>
 internal sealed class CmdletObserver : IRunObserver
 {
     private readonly Cmdlet _cmdlet;
@@ -22,6 +25,28 @@ internal sealed class CmdletObserver : IRunObserver
     public void Verbose(string message) => Write(() => _cmdlet.WriteVerbose(message));
 
     public void Warning(string message) => Write(() => _cmdlet.WriteWarning(message));
+
+    public void Streamed(object record)
+    {
+        switch (record)
+        {
+            case ErrorRecord error:
+                Write(() => _cmdlet.WriteError(error));
+                break;
+            case WarningRecord warning:
+                Write(() => _cmdlet.WriteWarning(warning.Message));
+                break;
+            case VerboseRecord verbose:
+                Write(() => _cmdlet.WriteVerbose(verbose.Message));
+                break;
+            case DebugRecord debug:
+                Write(() => _cmdlet.WriteDebug(debug.Message));
+                break;
+            case InformationRecord information:
+                Write(() => _cmdlet.WriteInformation(information));
+                break;
+        }
+    }
 
     public void Progress(RunProgress progress)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
@@ -192,21 +193,36 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         }
     }
 
+    // The attempt, and what it wrote to the pipeline's other streams, to pass on to the caller's, as
+    // ForEach-Object -Parallel does. An error reaches the error stream only when the block asked for it
+    // (-ErrorAction Continue), and then, as on the caller's thread, it does not fail the attempt.
     private SampleOutcome RunAttempt(PowerShell shell, Request request)
     {
         SampleOutcome outcome = _attempts.Process(request.Sample, request.Context, request.CancellationToken);
-        // Under ErrorActionPreference Stop an error reaches the stream only when the block asks for it
-        // (-ErrorAction Continue); it still fails the attempt.
         PSDataStreams streams = shell.Streams;
-        if (outcome.Succeeded && streams.Error.Count > 0)
+        List<object>? messages = null;
+        Take(streams.Error, ref messages);
+        Take(streams.Warning, ref messages);
+        Take(streams.Verbose, ref messages);
+        Take(streams.Debug, ref messages);
+        Take(streams.Information, ref messages);
+        // Progress is the run's own; the block's is dropped, so that nothing grows.
+        streams.Progress.Clear();
+        return outcome.WithMessages(messages);
+    }
+
+    private static void Take<T>(PSDataCollection<T> stream, ref List<object>? messages)
+    {
+        if (stream.Count == 0)
         {
-            ErrorRecord error = streams.Error[0];
-            outcome = ScriptBlockProcessor.Failure(error.Exception ?? new RuntimeException(error.ToString()), _attempts.Rules);
+            return;
         }
 
-        // Nothing reads the pipeline's other streams (warnings, verbose, information): they must not grow.
-        streams.ClearStreams();
-        return outcome;
+        messages ??= new List<object>();
+        foreach (T record in stream.ReadAll())
+        {
+            messages.Add(record!);
+        }
     }
 
     /// <summary>

@@ -15,6 +15,13 @@ public interface IRunObserver
     /// <summary>How far the run is.</summary>
     void Progress(RunProgress progress);
 
+    /// <summary>
+    /// A record that a block running on a worker wrote to a stream other than its output (the processor's
+    /// error, warning, verbose, debug or information records), for the caller's stream of the same kind. A
+    /// block on the caller's thread writes to the caller's streams itself.
+    /// </summary>
+    void Streamed(object record);
+
     /// <summary>A sample finished for now (completed, or failed after its last attempt).</summary>
     void SampleFinished(SampleResult result);
 }

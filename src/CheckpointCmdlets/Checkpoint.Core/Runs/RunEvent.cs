@@ -24,6 +24,9 @@ internal sealed class RunEvent
 
     public Exception? Error { get; private init; }
 
+    /// <summary>For <see cref="RunEventKind.Streamed"/>: a record the block wrote to one of its other streams.</summary>
+    public object? Record { get; private init; }
+
     public static RunEvent Verbose(string message) => new(RunEventKind.Verbose) { Message = message };
 
     /// <summary>For a sample left pending by an outage: the sample, to try again once the API is back.</summary>
@@ -33,6 +36,8 @@ internal sealed class RunEvent
         new(RunEventKind.Finished) { Result = result, FinalStatus = status, GivenUp = givenUp, Abandoned = abandoned };
 
     public static RunEvent Fatal(Exception error) => new(RunEventKind.Fatal) { Error = error };
+
+    public static RunEvent Streamed(object record) => new(RunEventKind.Streamed) { Record = record };
 }
 
 /// <summary>The kinds of <see cref="RunEvent"/>.</summary>
@@ -41,4 +46,5 @@ internal enum RunEventKind
     Verbose,
     Finished,
     Fatal,
+    Streamed,
 }

@@ -364,6 +364,9 @@ internal sealed class RunSession
                 }
 
                 break;
+            case RunEventKind.Streamed:
+                _observer.Streamed(e.Record!);
+                break;
             case RunEventKind.Fatal:
                 throw e.Error!;
         }
