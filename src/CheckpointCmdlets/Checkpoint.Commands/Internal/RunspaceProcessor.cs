@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.ObjectModel;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.ExceptionServices;
@@ -51,16 +50,15 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         }
 
         // Relative paths in the block mean what they mean in the caller's session, as in ForEach-Object -Parallel.
-        using (PowerShell compile = PowerShell.Create())
+        // A runspace opens at the process's current directory, often the caller's location already.
+        PathIntrinsics path = _runspace.SessionStateProxy.Path;
+        if (location is not null && !string.Equals(location, path.CurrentFileSystemLocation.ProviderPath, StringComparison.Ordinal))
         {
-            compile.Runspace = _runspace;
-            Collection<PSObject> compiled = compile
-                .AddScript("param($text, $location) if ($location) { Microsoft.PowerShell.Management\\Set-Location -LiteralPath $location }; [scriptblock]::Create($text)")
-                .AddArgument(text.Text)
-                .AddArgument(location)
-                .Invoke();
-            _attempts = new ScriptBlockProcessor((ScriptBlock)compiled[0].BaseObject, text, rules);
+            path.SetLocation(WildcardPattern.Escape(location));
         }
+
+        // Not bound to a runspace: it runs in the session state of the runspace that invokes it, this one.
+        _attempts = new ScriptBlockProcessor(ScriptBlock.Create(text.Text), text, rules);
 
         _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
         _thread.Start();
