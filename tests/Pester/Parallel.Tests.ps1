@@ -123,6 +123,19 @@ Describe 'ThrottleLimit' {
         @($information | Where-Object { "$_" -like 'host *' } | ForEach-Object { "$_" -replace '^host ' } | Sort-Object) | Should -Be $ids
     }
 
+    It 'passes those records on as they are written, not when the attempt ends' {
+        $dir = Join-Path $TestDrive 'streams-live'
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        $arrivals = Start-CheckpointRun -Dataset $Data -Process { Write-Warning "started $($_.id)"; Start-Sleep -Milliseconds 1500; $_.id } -ThrottleLimit 2 -OutputDirectory $dir -Limit 2 -PassThru 3>&1 |
+            ForEach-Object { [pscustomobject]@{ Seconds = $clock.Elapsed.TotalSeconds; Item = $_ } }
+        $warnings = @($arrivals | Where-Object { $_.Item -is [System.Management.Automation.WarningRecord] })
+        $results = @($arrivals | Where-Object { $_.Item -is [Checkpoint.SampleResult] })
+        $warnings.Count | Should -Be 2
+        $results.Count | Should -Be 2
+        # Each attempt sleeps 1.5 s after its warning; the warning must not wait for the attempt to end.
+        ($results[0].Seconds - $warnings[-1].Seconds) | Should -BeGreaterThan 1
+    }
+
     It 'retries and fails each sample on its own' {
         $dir = Join-Path $TestDrive 'errors'
         $summary = Start-CheckpointRun -Dataset $Data -Process {

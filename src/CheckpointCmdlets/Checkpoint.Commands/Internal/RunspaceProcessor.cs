@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Runtime.ExceptionServices;
@@ -11,7 +10,7 @@ namespace Checkpoint.Commands.Internal;
 
 /// <summary>
 /// Runs attempts in a runspace of its own (one per worker, opened once per run), so that attempts can run in
-/// parallel and a timeout or Ctrl+C can stop one. The block is compiled once in that runspace.
+/// parallel and a timeout or Ctrl+C can stop one. The block is parsed once per runspace.
 /// </summary>
 /// <remarks>
 /// The runspace has a thread of its own, which runs one long-lived pipeline there; each attempt is handed to
@@ -49,20 +48,33 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             throw new CheckpointException(ErrorRecords.ImportModuleFailed, $"A module of -ImportModule failed to import into a worker runspace: {e.Message}", e);
         }
 
-        // Relative paths in the block mean what they mean in the caller's session, as in ForEach-Object -Parallel.
-        // A runspace opens at the process's current directory, often the caller's location already.
-        PathIntrinsics path = _runspace.SessionStateProxy.Path;
-        if (location is not null && !string.Equals(location, path.CurrentFileSystemLocation.ProviderPath, StringComparison.Ordinal))
+        try
         {
-            path.SetLocation(WildcardPattern.Escape(location));
+            // Relative paths in the block mean what they mean in the caller's session, as in ForEach-Object
+            // -Parallel. A runspace opens at the process's current directory, often the caller's location already.
+            PathIntrinsics path = _runspace.SessionStateProxy.Path;
+            if (location is not null && !string.Equals(location, path.CurrentFileSystemLocation.ProviderPath, StringComparison.Ordinal))
+            {
+                path.SetLocation(WildcardPattern.Escape(location));
+            }
+
+            // Not bound to a runspace: it runs in the session state of the runspace that invokes it, this one.
+            _attempts = new ScriptBlockProcessor(ScriptBlock.Create(text.Text), text, rules);
+            _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
+            _thread.Start();
         }
-
-        // Not bound to a runspace: it runs in the session state of the runspace that invokes it, this one.
-        _attempts = new ScriptBlockProcessor(ScriptBlock.Create(text.Text), text, rules);
-
-        _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
-        _thread.Start();
+        catch
+        {
+            _runspace.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Where the records that attempts write to the pipeline's other streams go as they are written, to come
+    /// out on the caller's streams, as in ForEach-Object -Parallel. Set before the first attempt.
+    /// </summary>
+    public Action<object> Streamed { get; set; } = _ => { };
 
     /// <inheritdoc/>
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
@@ -111,6 +123,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             {
                 using PowerShell shell = PowerShell.Create();
                 shell.Runspace = _runspace;
+                PassOn(shell.Streams);
                 var serve = new Serving(this, shell);
                 shell.AddScript(ServeScript).AddArgument(new Action(serve.Run));
                 try
@@ -191,37 +204,27 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         }
     }
 
-    // The attempt, and what it wrote to the pipeline's other streams, to pass on to the caller's, as
-    // ForEach-Object -Parallel does. An error reaches the error stream only when the block asked for it
-    // (-ErrorAction Continue), and then, as on the caller's thread, it does not fail the attempt.
     private SampleOutcome RunAttempt(PowerShell shell, Request request)
     {
         SampleOutcome outcome = _attempts.Process(request.Sample, request.Context, request.CancellationToken);
-        PSDataStreams streams = shell.Streams;
-        List<object>? messages = null;
-        Take(streams.Error, ref messages);
-        Take(streams.Warning, ref messages);
-        Take(streams.Verbose, ref messages);
-        Take(streams.Debug, ref messages);
-        Take(streams.Information, ref messages);
-        // Progress is the run's own; the block's is dropped, so that nothing grows.
-        streams.Progress.Clear();
-        return outcome.WithMessages(messages);
+        // Passed on as they were written; kept no longer, so that nothing grows. (The block's progress is
+        // dropped: the progress shown is the run's own.)
+        shell.Streams.ClearStreams();
+        return outcome;
     }
 
-    private static void Take<T>(PSDataCollection<T> stream, ref List<object>? messages)
+    // An error reaches the error stream only when the block asked for it (-ErrorAction Continue), and then, as
+    // on the caller's thread, it does not fail the attempt.
+    private void PassOn(PSDataStreams streams)
     {
-        if (stream.Count == 0)
-        {
-            return;
-        }
-
-        messages ??= new List<object>();
-        foreach (T record in stream.ReadAll())
-        {
-            messages.Add(record!);
-        }
+        streams.Error.DataAdding += PassOn;
+        streams.Warning.DataAdding += PassOn;
+        streams.Verbose.DataAdding += PassOn;
+        streams.Debug.DataAdding += PassOn;
+        streams.Information.DataAdding += PassOn;
     }
+
+    private void PassOn(object? sender, DataAddingEventArgs e) => Streamed(e.ItemAdded);
 
     /// <summary>
     /// The session state of a worker runspace: every built-in command (a runspace of CreateDefault2 would
@@ -268,6 +271,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     private sealed class Serving
     {
         private readonly RunspaceProcessor _owner;
+        private volatile bool _stopped;
 
         public Serving(RunspaceProcessor owner, PowerShell shell)
         {
@@ -277,8 +281,12 @@ internal sealed class RunspaceProcessor : ISampleProcessor
 
         public PowerShell Shell { get; }
 
-        /// <summary>Set when a stop reached the pipeline.</summary>
-        public volatile bool Stopped;
+        /// <summary>Set (from the thread that stops the attempt) when a stop reached the pipeline.</summary>
+        public bool Stopped
+        {
+            get => _stopped;
+            set => _stopped = value;
+        }
 
         /// <summary>Set when the processor closed.</summary>
         public bool Closed { get; set; }

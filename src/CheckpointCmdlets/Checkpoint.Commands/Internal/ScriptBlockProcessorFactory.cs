@@ -55,16 +55,22 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     public ISampleProcessor? CreateInline() => ScriptBlockProcessor.InCallerRunspace(_block, _text, _rules);
 
     /// <summary>A runspace opened ahead, while there are some; then (later passes of a run) a new one.</summary>
-    public ISampleProcessor CreateWorker()
+    public ISampleProcessor CreateWorker(Action<object> streamed)
     {
+        RunspaceProcessor processor;
         if (Interlocked.Decrement(ref _toTake) < 0)
         {
-            return Open();
+            processor = Open();
+        }
+        else
+        {
+            Opened opened = _opened.Take();
+            opened.Error?.Throw();
+            processor = opened.Processor!;
         }
 
-        Opened opened = _opened.Take();
-        opened.Error?.Throw();
-        return opened.Processor!;
+        processor.Streamed = streamed;
+        return processor;
     }
 
     /// <summary>Stops opening runspaces ahead and closes those no worker took.</summary>

@@ -10,6 +10,11 @@ public interface ISampleProcessorFactory
     /// </summary>
     ISampleProcessor? CreateInline();
 
-    /// <summary>A processor for one worker thread, used by that thread only, disposed when the run ends.</summary>
-    ISampleProcessor CreateWorker();
+    /// <summary>
+    /// A processor for one worker thread, used by that thread only, disposed when the run ends. It hands
+    /// <paramref name="streamed"/>, as they are written, the records that its attempts write to streams other
+    /// than their output (error, warning, verbose, debug and information records of the processor's own
+    /// types), for the caller's streams; a processor on the caller's thread writes them there itself.
+    /// </summary>
+    ISampleProcessor CreateWorker(System.Action<object> streamed);
 }

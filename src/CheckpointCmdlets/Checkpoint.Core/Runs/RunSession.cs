@@ -377,7 +377,7 @@ internal sealed class RunSession
         ISampleProcessor? processor = null;
         try
         {
-            processor = factory.CreateWorker();
+            processor = factory.CreateWorker(record => events.Add(RunEvent.Streamed(record)));
             foreach ((Sample sample, int previous) in work.GetConsumingEnumerable())
             {
                 taken.Set();

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace Checkpoint.Runs;
 
 /// <summary>What one attempt at a sample gave: a result as JSON, or an error.</summary>
@@ -33,13 +31,6 @@ public sealed class SampleOutcome
     /// <summary>Where the error happened (script stack, call details), for the errors log.</summary>
     public string? Context { get; private init; }
 
-    /// <summary>
-    /// What the attempt wrote to streams other than its output (error, warning, verbose, debug and
-    /// information records, of the processor's own types), to pass on to the caller's streams; null when
-    /// there is nothing to pass on.
-    /// </summary>
-    public IReadOnlyList<object>? Messages { get; private set; }
-
     /// <summary>A successful attempt.</summary>
     public static SampleOutcome Success(string? outputJson) => new() { Succeeded = true, OutputJson = outputJson };
 
@@ -54,17 +45,4 @@ public sealed class SampleOutcome
         HttpStatus = httpStatus,
         Context = context,
     };
-
-    /// <summary>This outcome, with <paramref name="messages"/> to pass on.</summary>
-    public SampleOutcome WithMessages(IReadOnlyList<object>? messages)
-    {
-        if (messages is null || messages.Count == 0)
-        {
-            return this;
-        }
-
-        var copy = (SampleOutcome)MemberwiseClone();
-        copy.Messages = messages;
-        return copy;
-    }
 }

@@ -116,14 +116,6 @@ internal sealed class SampleRunner
         }
 
         attempt.Timer.Stop();
-        if (outcome.Messages is { } messages)
-        {
-            foreach (object message in messages)
-            {
-                Sink(RunEvent.Streamed(message));
-            }
-        }
-
         _breaker.Report(!outcome.Succeeded && outcome.Transient);
         return outcome;
     }
