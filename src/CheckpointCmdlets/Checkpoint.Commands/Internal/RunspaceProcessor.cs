@@ -32,7 +32,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     private bool _closing;
     private ExceptionDispatchInfo? _broken;
 
-    /// <summary>Opens a runspace of <paramref name="state"/> at <paramref name="location"/> and compiles the block there.</summary>
+    /// <summary>Opens a runspace of <paramref name="state"/> at <paramref name="location"/> and parses the block for it.</summary>
     public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules, string? location)
     {
         _runspace = RunspaceFactory.CreateRunspace(state);

@@ -31,9 +31,6 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
         _rules = rules;
     }
 
-    /// <summary>The rules that tell transient failures from permanent ones.</summary>
-    public RetryRules Rules => _rules;
-
     /// <summary>Runs the block the caller gave, in the caller's runspace.</summary>
     public static ScriptBlockProcessor InCallerRunspace(ScriptBlock block, BlockText text, RetryRules rules) =>
         new(text.ForCallerRunspace(block), text, rules);
