@@ -228,6 +228,12 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         || module.EndsWith(".psd1", StringComparison.OrdinalIgnoreCase) || module.EndsWith(".psm1", StringComparison.OrdinalIgnoreCase)
         || module.EndsWith(".dll", StringComparison.OrdinalIgnoreCase);
 
+    private static bool IsOnModulePath(string name)
+    {
+        using PowerShell shell = PowerShell.Create(RunspaceMode.CurrentRunspace);
+        return shell.AddCommand("Microsoft.PowerShell.Core\\Get-Module").AddParameter("ListAvailable").AddParameter("Name", name).Invoke().Count > 0;
+    }
+
     // Each -ImportModule entry must name a file or folder, or a module on PSModulePath, before anything runs:
     // a worker runspace would otherwise open without it, and every sample would fail on its commands.
     private void CheckImportModule()
@@ -240,12 +246,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             bool isPath = IsModulePath(module);
-            bool found = isPath
-                ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module)
-                : PowerShell.Create(RunspaceMode.CurrentRunspace)
-                    .AddCommand("Microsoft.PowerShell.Core\\Get-Module").AddParameter("ListAvailable").AddParameter("Name", module)
-                    .Invoke().Count > 0;
-            if (!found)
+            if (!(isPath ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module) : IsOnModulePath(module)))
             {
                 throw new CheckpointException(
                     ErrorRecords.ImportModuleNotFound,

@@ -66,7 +66,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>The variables a block sees: $_, $CheckpointContext, ErrorActionPreference Stop, and its $using: values.</summary>
-    internal static List<PSVariable> Variables(PSObject input, SampleContext context, BlockText text)
+    private static List<PSVariable> Variables(PSObject input, SampleContext context, BlockText text)
     {
         var variables = new List<PSVariable>(3 + text.UsingVariables.Count)
         {
@@ -79,7 +79,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>The outcome of an attempt that produced <paramref name="output"/>.</summary>
-    internal static SampleOutcome Success(Collection<PSObject> output)
+    private static SampleOutcome Success(Collection<PSObject> output)
     {
         try
         {
@@ -92,7 +92,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>The outcome of an attempt that threw <paramref name="error"/>.</summary>
-    internal static SampleOutcome Failure(Exception error, RetryRules rules)
+    private static SampleOutcome Failure(Exception error, RetryRules rules)
     {
         if (error is MethodInvocationException { InnerException: Exception thrown })
         {
