@@ -17,8 +17,11 @@ public sealed class CrashTests
 {
     private const string RunId = "20261128_crash_model_0123abcd";
 
-    [Fact]
-    public void KillingTheWriterAtRandomMomentsLosesNothingThatWasAppended()
+    // The longest torn tail a kill can leave: one record written alone, or one batch of queued records.
+    [Theory]
+    [InlineData("crash-writer", 400)]
+    [InlineData("crash-queue-writer", RecordQueue.Capacity * 400)]
+    public void KillingTheWriterAtRandomMomentsLosesNothingThatWasAppended(string mode, int longestTornTail)
     {
         using var dir = new TestDirectory();
         var files = new RunFiles(dir.Path, RunId);
@@ -27,7 +30,7 @@ public sealed class CrashTests
         const int Kills = 25;
         for (int round = 0; round < Kills; round++)
         {
-            using Process child = StartWriter(dir.Path, 1_000_000);
+            using Process child = StartWriter(mode, dir.Path, 1_000_000);
             string? ready = child.StandardOutput.ReadLine();
             Assert.StartsWith("ready", ready, StringComparison.Ordinal);
 
@@ -63,7 +66,7 @@ public sealed class CrashTests
                 Assert.True(index.IsCompleted(id), $"round {round}: sample {id} was acknowledged as written but is not in the file");
             }
 
-            AssertEveryLineWholeAndNoSampleTwice(files.ResultsPath, index);
+            AssertEveryLineWholeAndNoSampleTwice(files.ResultsPath, index, longestTornTail);
         }
 
         Assert.True(acknowledged.Count > Kills, $"the children wrote only {acknowledged.Count} records in {Kills} rounds");
@@ -73,7 +76,7 @@ public sealed class CrashTests
         Assert.Equal(CheckpointLoader.Load(files.ResultsPath).CompletedCount, store.Index.CompletedCount);
     }
 
-    private static void AssertEveryLineWholeAndNoSampleTwice(string path, CheckpointIndex index)
+    private static void AssertEveryLineWholeAndNoSampleTwice(string path, CheckpointIndex index, int longestTornTail)
     {
         byte[] bytes = File.ReadAllBytes(path);
         long valid = index.Files[0].ValidLength;
@@ -88,11 +91,11 @@ public sealed class CrashTests
             Assert.True(ids.Add(id), $"sample {id} has two completed records");
         }
 
-        // Whatever follows the last whole record is a torn write of at most one record.
-        Assert.True(bytes.Length - valid < 400, $"{bytes.Length - valid} bytes follow the last whole record");
+        // Whatever follows the last whole record is a torn write.
+        Assert.True(bytes.Length - valid < longestTornTail, $"{bytes.Length - valid} bytes follow the last whole record");
     }
 
-    private static Process StartWriter(string directory, int count)
+    private static Process StartWriter(string mode, string directory, int count)
     {
         string assembly = typeof(CrashTests).Assembly.Location;
         var start = new ProcessStartInfo("dotnet")
@@ -100,7 +103,7 @@ public sealed class CrashTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { "exec", assembly, "crash-writer", directory, RunId, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        foreach (string arg in new[] { "exec", assembly, mode, directory, RunId, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);
         }

@@ -53,7 +53,7 @@ public sealed class RunEngine
                 continue;
             }
 
-            SampleEntry? entry = Latest(index, others, sample.Id);
+            SampleEntry? entry = Latest(index.Samples.TryGetValue(sample.Id, out SampleEntry own) ? own : null, others, sample.Id);
             completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
             failed += entry?.IsFailed == true ? 1 : 0;
             if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
@@ -135,20 +135,19 @@ public sealed class RunEngine
     }
 
     /// <summary>
-    /// The latest record of <paramref name="sampleId"/> in the run's own file and in its other parts: the one
-    /// that ended last wins, as in every reader of a run.
+    /// The latest record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
+    /// and the run's other parts: the one that ended last wins, as in every reader of a run.
     /// </summary>
-    internal static SampleEntry? Latest(CheckpointIndex own, CheckpointIndex? others, string sampleId)
+    internal static SampleEntry? Latest(SampleEntry? own, CheckpointIndex? others, string sampleId)
     {
-        bool mine = own.Samples.TryGetValue(sampleId, out SampleEntry a);
         SampleEntry b = default;
         bool theirs = others is not null && others.Samples.TryGetValue(sampleId, out b);
-        if (mine && theirs)
+        if (own is SampleEntry a && theirs)
         {
             return b.CompletedAtTicks > a.CompletedAtTicks ? b : a;
         }
 
-        return mine ? a : theirs ? b : null;
+        return own ?? (theirs ? b : null);
     }
 
     // A resume of a run whose dataset has the size and last write time of its last full pass, with the same

@@ -93,7 +93,7 @@ internal sealed class RunSession
                 _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
                 List<Sample> retry = _abandoned.ToList();
                 _abandoned.Clear();
-                source = retry.Select(s => (s, _store.Index.Samples.TryGetValue(s.Id, out SampleEntry e) ? e.Attempt : 0));
+                source = retry.Select(s => (s, _store.Entry(s.Id)?.Attempt ?? 0));
             }
         }
         finally
@@ -102,20 +102,49 @@ internal sealed class RunSession
         }
     }
 
+    // The block runs on this thread; its records are written on the queue's thread meanwhile, except under
+    // -MaxCost, whose budget check needs every record counted before the next sample starts.
     private void RunInline(ISampleProcessor processor, IEnumerable<(Sample Sample, int PreviousAttempts)> source, CancellationToken cancellationToken)
     {
-        _runner.Sink = Deliver;
-        foreach ((Sample sample, int previousAttempts) in source)
+        var events = new ConcurrentQueue<RunEvent>();
+        _runner.Sink = events.Enqueue;
+        var queue = _plan.MaxCost is null ? new RecordQueue(_store) : null;
+        _runner.Queue = queue;
+        try
         {
-            if (CheckBudget())
+            foreach ((Sample sample, int previousAttempts) in source)
             {
-                break;
-            }
+                if (CheckBudget())
+                {
+                    break;
+                }
 
-            WaitOutOutage(() => { }, cancellationToken);
-            _counts.Processed++;
-            _runner.Run(sample, previousAttempts, processor, cancellationToken);
-            ReportProgress();
+                WaitOutOutage(() => queue?.Flush(), cancellationToken);
+                _counts.Processed++;
+                _runner.Run(sample, previousAttempts, processor, cancellationToken);
+                while (events.TryDequeue(out RunEvent? e))
+                {
+                    Deliver(e);
+                }
+
+                ReportProgress();
+            }
+        }
+        finally
+        {
+            // Whatever ends the loop, the results already made are written before the store closes.
+            _runner.Queue = null;
+            queue?.Dispose();
+        }
+
+        if (queue?.Failure is Exception failure)
+        {
+            throw failure;
+        }
+
+        while (events.TryDequeue(out RunEvent? e))
+        {
+            Deliver(e);
         }
     }
 
@@ -300,7 +329,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = RunEngine.Latest(_store.Index, _others, sample.Id);
+            SampleEntry? entry = RunEngine.Latest(_store.Entry(sample.Id), _others, sample.Id);
             bool limitReached = _plan.Limit is int limit && _counts.Processed >= limit;
             if (limitReached || !_engine.ShouldProcess(entry))
             {

@@ -52,7 +52,8 @@ internal sealed class SampleRunner
                 OnRetry = args =>
                 {
                     Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
-                    Record(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+                    (CheckpointRecord record, string? errorContext) = Record(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+                    _store.Append(record, errorContext);
                     return default;
                 },
             });
@@ -64,6 +65,19 @@ internal sealed class SampleRunner
 
     /// <summary>Where verbose messages and finished samples go.</summary>
     public Action<RunEvent> Sink { get; set; } = _ => { };
+
+    /// <summary>
+    /// When set, the last record of a sample whose last attempt took less than <see cref="QueuedBelow"/> is
+    /// written through this queue, and the sample is reported finished from the queue's thread once the record
+    /// is written; otherwise both happen before <see cref="Run"/> returns.
+    /// </summary>
+    public RecordQueue? Queue { get; set; }
+
+    /// <summary>
+    /// How fast a sample must be for its record to go through <see cref="Queue"/>: the write is then a large
+    /// part of the sample's cost, and another such sample started before it is reported costs next to nothing.
+    /// </summary>
+    public static TimeSpan QueuedBelow { get; } = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
     /// Runs <paramref name="sample"/> until it completes, fails for good, or is abandoned. Throws
@@ -78,13 +92,23 @@ internal sealed class SampleRunner
             context.Properties.Set(s_attemptKey, attempt);
             SampleOutcome outcome = _retry.Execute(static (ctx, a) => a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
             bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
-            CheckpointRecord record = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
+            (CheckpointRecord record, string? errorContext) = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
             RecordStatus? status = abandoned ? null : record.Status;
-            Sink(RunEvent.Finished(
-                abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
-                status,
-                givenUp: status == RecordStatus.Failed,
-                abandoned: abandoned && !cancellationToken.IsCancellationRequested ? sample : null));
+            Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
+            void Finished() => Sink(RunEvent.Finished(abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record), status, givenUp: status == RecordStatus.Failed, abandoned: toRetry));
+            if (Queue is RecordQueue queue && attempt.Timer.Elapsed < QueuedBelow)
+            {
+                queue.Post(record, errorContext, Finished);
+            }
+            else
+            {
+                // A slow sample is reported before the next one starts, as a caller that stops the pipeline
+                // after it (Select-Object -First) expects; the samples queued before it come first.
+                Queue?.Flush();
+                _store.Append(record, errorContext);
+                Finished();
+            }
+
             return status;
         }
         finally
@@ -120,7 +144,8 @@ internal sealed class SampleRunner
         return outcome;
     }
 
-    private CheckpointRecord Record(Attempt attempt, SampleOutcome outcome, bool final, string note)
+    // The record of an attempt, and for a failure the context for the errors log; a failure is told as a verbose message.
+    private (CheckpointRecord Record, string? ErrorContext) Record(Attempt attempt, SampleOutcome outcome, bool final, string note)
     {
         // Usage the block reported wins over usage found in its result; a reported cost wins over tokens x price.
         SampleContext? context = attempt.Context;
@@ -151,13 +176,13 @@ internal sealed class SampleRunner
                 HttpStatus = outcome.HttpStatus,
             },
         };
-        _store.Append(record, outcome.Succeeded ? null : _masker.Apply(outcome.Context));
-        if (!outcome.Succeeded)
+        if (outcome.Succeeded)
         {
-            Sink(RunEvent.Verbose($"Error processing sample {attempt.Sample.Id}: {record.Error!.Type}{note}"));
+            return (record, null);
         }
 
-        return record;
+        Sink(RunEvent.Verbose($"Error processing sample {attempt.Sample.Id}: {record.Error!.Type}{note}"));
+        return (record, _masker.Apply(outcome.Context));
     }
 
     /// <summary>One sample's attempts in progress.</summary>

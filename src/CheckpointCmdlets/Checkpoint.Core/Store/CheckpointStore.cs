@@ -10,7 +10,7 @@ namespace Checkpoint.Store;
 /// <summary>
 /// A run (or shard) open for writing: it holds the run's lock, has loaded and repaired the JSONL, and owns
 /// the single writer, the errors log and the state file. Records reach the file through
-/// <see cref="Append"/>, each handed to the operating system before it returns. Every
+/// <see cref="Append(CheckpointRecord, string?)"/>, each handed to the operating system before it returns. Every
 /// <see cref="CheckpointEvery"/> records a background thread fsyncs the files and rewrites the state
 /// atomically (a group commit: the appending threads never wait for a disk flush), at most once every
 /// <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a last checkpoint in the foreground. A failed
@@ -26,6 +26,9 @@ public sealed class CheckpointStore : IDisposable
     public static readonly TimeSpan MinCommitInterval = TimeSpan.FromMilliseconds(50);
 
     private readonly object _gate = new();
+
+    // Guards the index apart from the append lock, so that a lookup never waits for a write to the file.
+    private readonly object _indexGate = new();
     private readonly RunLock _lock;
     private readonly CheckpointWriter _writer;
     private readonly ErrorLog _errorLog;
@@ -55,15 +58,26 @@ public sealed class CheckpointStore : IDisposable
         _committer.Start();
     }
 
-    /// <summary>The run's total cost so far (every record of this file), read under the append lock.</summary>
+    /// <summary>The run's total cost so far (every record of this file); safe while other threads append.</summary>
     public decimal TotalCost
     {
         get
         {
-            lock (_gate)
+            lock (_indexGate)
             {
                 return Index.Usage.Cost;
             }
+        }
+    }
+
+    /// <summary>
+    /// The entry of <paramref name="sampleId"/> in <see cref="Index"/>, or null; safe while other threads append.
+    /// </summary>
+    public SampleEntry? Entry(string sampleId)
+    {
+        lock (_indexGate)
+        {
+            return Index.Samples.TryGetValue(sampleId, out SampleEntry entry) ? entry : null;
         }
     }
 
@@ -169,27 +183,36 @@ public sealed class CheckpointStore : IDisposable
     {
         lock (_gate)
         {
-            ThrowIfClosed();
-            if (Volatile.Read(ref _commitFailure) is Exception failure)
-            {
-                throw failure;
-            }
-
+            ThrowIfUnusable();
             (long offset, int length) = _writer.Append(record);
-            Index.Apply(record, 0, offset, length);
-            if (record.Error is not null)
+            return Appended(record, errorContext, offset, length);
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="records"/>, in order, with one write, then records them as <see cref="Append(CheckpointRecord, string?)"/>
+    /// does (the error context is for a failure's entry in the errors log). Thread-safe.
+    /// </summary>
+    public bool Append(IReadOnlyList<(CheckpointRecord Record, string? ErrorContext)> records)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            var list = new CheckpointRecord[records.Count];
+            for (int i = 0; i < list.Length; i++)
             {
-                WriteErrorLog(() => _errorLog.Append(record, errorContext));
+                list[i] = records[i].Record;
             }
 
-            if (++_sinceCheckpoint < CheckpointEvery)
+            var positions = new (long Offset, int Length)[list.Length];
+            _writer.Append(list, positions);
+            bool asked = false;
+            for (int i = 0; i < list.Length; i++)
             {
-                return false;
+                asked |= Appended(list[i], records[i].ErrorContext, positions[i].Offset, positions[i].Length);
             }
 
-            _sinceCheckpoint = 0;
-            _commitRequested.Set();
-            return true;
+            return asked;
         }
     }
 
@@ -380,6 +403,38 @@ public sealed class CheckpointStore : IDisposable
         _errorLog.Dispose();
         _writer.Dispose();
         _lock.Dispose();
+    }
+
+    // Takes in a record just written: the index, the errors log for a failure, the count toward the next checkpoint.
+    private bool Appended(CheckpointRecord record, string? errorContext, long offset, int length)
+    {
+        lock (_indexGate)
+        {
+            Index.Apply(record, 0, offset, length);
+        }
+
+        if (record.Error is not null)
+        {
+            WriteErrorLog(() => _errorLog.Append(record, errorContext));
+        }
+
+        if (++_sinceCheckpoint < CheckpointEvery)
+        {
+            return false;
+        }
+
+        _sinceCheckpoint = 0;
+        _commitRequested.Set();
+        return true;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ThrowIfClosed();
+        if (Volatile.Read(ref _commitFailure) is Exception failure)
+        {
+            throw failure;
+        }
     }
 
     private void ThrowIfClosed()

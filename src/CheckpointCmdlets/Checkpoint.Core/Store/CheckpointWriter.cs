@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text.Json;
 using Checkpoint.IO;
@@ -7,7 +8,7 @@ namespace Checkpoint.Store;
 
 /// <summary>
 /// The single writer of one JSONL file. Each record is encoded whole and handed to the operating system with
-/// one unbuffered write before <see cref="Append"/> returns, so a killed process loses only what had not yet
+/// one unbuffered write before <see cref="Append(CheckpointRecord)"/> returns, so a killed process loses only what had not yet
 /// been appended. The file is opened at its end with an explicit seek rather than <see cref="FileMode.Append"/>
 /// (which .NET does not implement as O_APPEND), and fsynced through <see cref="NativeFile.Fsync"/>, not
 /// FileStream.Flush(true). Once a write or fsync fails, the writer refuses every further call: a failed fsync
@@ -18,6 +19,7 @@ public sealed class CheckpointWriter : IDisposable
     private readonly object _gate = new();
     private readonly FileStream _stream;
     private readonly GrowableBuffer _buffer = new();
+    private readonly GrowableBuffer _batch = new();
     private Utf8JsonWriter? _json;
     private long _length;
     private Exception? _failure;
@@ -63,19 +65,31 @@ public sealed class CheckpointWriter : IDisposable
             ThrowIfUnusable();
             RecordCodec.Encode(record, _buffer, ref _json);
             long offset = _length;
-            try
+            Write(_buffer, offset);
+            return (offset, _buffer.Count - 1);
+        }
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="records"/> and writes them, in order, with one write call; <paramref name="positions"/>
+    /// receives each record's offset and length (newline excluded). Thread-safe, as <see cref="Append(CheckpointRecord)"/>.
+    /// </summary>
+    public void Append(IReadOnlyList<CheckpointRecord> records, Span<(long Offset, int Length)> positions)
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            long start = _length;
+            _batch.Clear();
+            for (int i = 0; i < records.Count; i++)
             {
-                _stream.Write(_buffer.Array, 0, _buffer.Count);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _failure = e;
-                TryCutBackTo(offset);
-                throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing a record to '{Path}' failed: {e.Message}. The file keeps only whole records; free the disk or fix the cause, then resume the run.", e) { Target = Path };
+                RecordCodec.Encode(records[i], _buffer, ref _json);
+                positions[i] = (start + _batch.Count, _buffer.Count - 1);
+                _buffer.WrittenSpan.CopyTo(_batch.GetSpan(_buffer.Count));
+                _batch.Advance(_buffer.Count);
             }
 
-            _length += _buffer.Count;
-            return (offset, _buffer.Count - 1);
+            Write(_batch, start);
         }
     }
 
@@ -128,6 +142,24 @@ public sealed class CheckpointWriter : IDisposable
                 // The data that matters was already written and synced, or the failure was already reported.
             }
         }
+    }
+
+    // Writes the bytes of buffer at offset (the end of the file) with one write call; on failure the file is
+    // cut back to offset and the writer refuses every further call.
+    private void Write(GrowableBuffer buffer, long offset)
+    {
+        try
+        {
+            _stream.Write(buffer.Array, 0, buffer.Count);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _failure = e;
+            TryCutBackTo(offset);
+            throw new CheckpointException(ErrorIds.CheckpointWriteFailed, $"Writing a record to '{Path}' failed: {e.Message}. The file keeps only whole records; free the disk or fix the cause, then resume the run.", e) { Target = Path };
+        }
+
+        _length += buffer.Count;
     }
 
     private void ThrowIfUnusable()
