@@ -111,8 +111,9 @@ internal sealed class RecordQueue : IDisposable
         var written = new List<Action>(Capacity);
         while (true)
         {
-            // Announce the sleep, then look once more, so that a record posted in between is not left waiting.
-            Volatile.Write(ref _asleep, 1);
+            // Announce the sleep, then look once more, so that a record posted in between is not left waiting
+            // (a full fence: the look must not be ordered before the announcement).
+            Interlocked.Exchange(ref _asleep, 1);
             if (_entries.IsEmpty)
             {
                 if (_stopping)
