@@ -614,6 +614,34 @@ if ($_.id -eq 'q4') { throw [System.TimeoutException]::new('always fails') }
         $results[0].Output | Should -Be 'ok'
     }
 
+    It 'starts no sample once Select-Object -First has what it asked for, ends Interrupted, and a resume does the rest' {
+        # Each sample takes a moment, as a model call does, so that each is written and reported before the next starts.
+        $first = @(Start-CheckpointRun $csv -PassThru -OutputDirectory $out -Process (New-LoggedBlock $log -Body 'Start-Sleep -Milliseconds 20; $_.answer') |
+                Select-Object -First 2)
+        $first.SampleId | Should -Be @('q1', 'q2')
+        Get-LoggedCall $log | Should -Be @('q1', 'q2')
+        $stats = Get-CheckpointStats -OutputDirectory $out
+        $stats.Status | Should -Be 'Interrupted'
+        $stats.CompletedSamples | Should -Be 2
+        (Read-JsonlRecord $stats.Path).sample_id | Should -Be @('q1', 'q2')
+
+        $rest = Resume-CheckpointRun -Path $stats.Path
+        $rest.Status | Should -Be 'Completed'
+        Get-LoggedCall $log | Should -Be @('q1', 'q2', 'q3', 'q4', 'q5')
+    }
+
+    It 'at -ThrottleLimit 4 too, starts no new sample once Select-Object -First has what it asked for' {
+        $csv = New-TestCsv (Join-Path $dir 'data40.csv') -Count 40
+        $first = @(Start-CheckpointRun $csv -ThrottleLimit 4 -PassThru -OutputDirectory $out -Process { Start-Sleep -Milliseconds 100; $_.id } |
+                Select-Object -First 1)
+        $first.Count | Should -Be 1
+        $stats = Get-CheckpointStats -OutputDirectory $out
+        $stats.Status | Should -Be 'Interrupted'
+        # The samples in flight, and those already handed to a worker, finish and are saved; no other starts.
+        $stats.CompletedSamples | Should -BeLessOrEqual (1 + 2 * 4)
+        @(Read-JsonlRecord $stats.Path).Count | Should -Be $stats.CompletedSamples
+    }
+
     It 'fails an attempt that takes longer than -TimeoutSeconds with System.TimeoutException' {
         $clock = [System.Diagnostics.Stopwatch]::StartNew()
         $summary = Start-CheckpointRun $csv -Limit 2 -TimeoutSeconds 0.5 -MaxRetries 0 -OutputDirectory $out -Process {

@@ -22,6 +22,9 @@ internal sealed class CmdletObserver : IRunObserver
         _activityId = activityId;
     }
 
+    /// <inheritdoc/>
+    public bool OutputClosed { get; private set; }
+
     public void Verbose(string message) => Write(() => _cmdlet.WriteVerbose(message));
 
     public void Warning(string message) => Write(() => _cmdlet.WriteWarning(message));
@@ -69,15 +72,16 @@ internal sealed class CmdletObserver : IRunObserver
 
     public void SampleFinished(SampleResult result)
     {
-        if (_passThru)
+        if (_passThru && !OutputClosed)
         {
             result.Output = PSJson.Deserialize(result.OutputJson);
             Write(() => _cmdlet.WriteObject(result));
         }
     }
 
-    // Once the pipeline is stopping, writes throw; the run must still get to close its files cleanly, so
-    // what it reports then is dropped.
+    // Once the pipeline is stopping (Ctrl+C), or a command after this one has all it wants (Select-Object
+    // -First), writes throw; the run must still get to close its files cleanly, so what it reports then is
+    // dropped, and no new sample starts.
     private void Write(Action write)
     {
         if (_cmdlet.Stopping)
@@ -91,6 +95,7 @@ internal sealed class CmdletObserver : IRunObserver
         }
         catch (PipelineStoppedException)
         {
+            OutputClosed = true;
         }
     }
 }

@@ -24,4 +24,10 @@ public interface IRunObserver
 
     /// <summary>A sample finished for now (completed, or failed after its last attempt).</summary>
     void SampleFinished(SampleResult result);
+
+    /// <summary>
+    /// True once whatever takes the run's results wants no more (in a pipeline, Select-Object -First has what it
+    /// asked for): no new sample starts, the samples in flight finish and are saved, and the run ends Interrupted.
+    /// </summary>
+    bool OutputClosed { get; }
 }

@@ -85,7 +85,7 @@ internal sealed class RunSession
                     RunParallel(factory, source, cancellationToken);
                 }
 
-                if (_abandoned.Count == 0 || BudgetReached || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
+                if (_abandoned.Count == 0 || BudgetReached || Cancelled || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
                 {
                     return;
                 }
@@ -114,7 +114,7 @@ internal sealed class RunSession
         {
             foreach ((Sample sample, int previousAttempts) in source)
             {
-                if (CheckBudget())
+                if (CheckBudget() || CheckOutputClosed())
                 {
                     break;
                 }
@@ -174,7 +174,7 @@ internal sealed class RunSession
         {
             foreach ((Sample, int) item in source)
             {
-                if (CheckBudget())
+                if (CheckBudget() || CheckOutputClosed())
                 {
                     break;
                 }
@@ -370,6 +370,23 @@ internal sealed class RunSession
             "The run's cost reached the budget: {0:0.######} of -MaxCost {1:0.######}. No new sample starts; every result is kept. Resume it with a higher -MaxCost to go on.",
             _store.TotalCost,
             budget));
+        return true;
+    }
+
+    // Whatever takes the results wants no more: the run stops starting samples and ends Interrupted.
+    private bool CheckOutputClosed()
+    {
+        if (!_observer.OutputClosed)
+        {
+            return false;
+        }
+
+        if (!Cancelled)
+        {
+            Cancelled = true;
+            _observer.Verbose("The pipeline wants no more results: no new sample starts, and the run ends Interrupted.");
+        }
+
         return true;
     }
 
