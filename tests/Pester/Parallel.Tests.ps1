@@ -153,6 +153,19 @@ Describe 'ThrottleLimit' {
         ($records | Where-Object sample_id -EQ 's7').final | Should -BeTrue
     }
 
+    It 'starts none of the samples already handed to a worker once -MaxCost is spent' {
+        $dir = Join-Path $TestDrive 'budget'
+        # Each sample costs 1 and takes a moment, as a model call does; with 4 workers, 4 more samples wait
+        # handed over. Once 3 are paid for, only the samples in flight (at most 4) may still finish.
+        $summary = Start-CheckpointRun -Dataset $Data -Process { $CheckpointContext.AddCost(1); Start-Sleep -Milliseconds 150; $_.id } -ThrottleLimit 4 -MaxCost 3 -OutputDirectory $dir 3>$null
+        $summary.Status | Should -Be 'BudgetReached'
+        $summary.CompletedSamples | Should -BeGreaterOrEqual 3
+        $summary.CompletedSamples | Should -BeLessOrEqual (3 + 4)
+        $summary.ProcessedThisRun | Should -Be $summary.CompletedSamples
+        $summary.PendingSamples | Should -Be (60 - $summary.CompletedSamples)
+        @(Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName).Count | Should -Be $summary.CompletedSamples
+    }
+
     It 'stops cleanly when the pipeline is stopped, at ThrottleLimit <_>' -ForEach 1, 8 {
         $dir = Join-Path $TestDrive "stop-$_"
         $shell = [powershell]::Create()

@@ -42,6 +42,11 @@ internal sealed class RunSession
     private string? _waiting;
     private int _checkpointsSeen;
 
+    // Set once no new sample may start (the budget is spent, or nobody wants more results): a sample already
+    // handed to a worker but not started is then left pending, and counted here, as it was counted processed.
+    private volatile bool _startsStopped;
+    private int _notStarted;
+
     public RunSession(RunEngine engine, RunPlan plan, CheckpointStore store, CheckpointIndex? others, DatasetInfo dataset, IRunObserver observer, Stopwatch clock)
     {
         _engine = engine;
@@ -263,6 +268,12 @@ internal sealed class RunSession
         }
 
         Cancelled |= cancellationToken.IsCancellationRequested;
+        if (fatal is null && !Cancelled && Volatile.Read(ref _notStarted) > 0)
+        {
+            // Workers left samples unstarted because the budget was spent after the last one was handed over.
+            CheckBudget();
+        }
+
         int total = _dataset.IncludedCount;
         if (Cancelled || fatal is not null || BudgetReached)
         {
@@ -310,7 +321,7 @@ internal sealed class RunSession
             CompletedSamples = _counts.Completed,
             FailedSamples = _counts.Failed,
             PendingSamples = total - _counts.Completed - _counts.Failed,
-            ProcessedThisRun = _counts.Processed,
+            ProcessedThisRun = _counts.Processed - Volatile.Read(ref _notStarted),
             SkippedThisRun = _counts.Skipped,
             Duration = _clock.Elapsed,
             Status = final.ToString(),
@@ -365,6 +376,7 @@ internal sealed class RunSession
         }
 
         BudgetReached = true;
+        _startsStopped = true;
         _observer.Warning(string.Format(
             CultureInfo.InvariantCulture,
             "The run's cost reached the budget: {0:0.######} of -MaxCost {1:0.######}. No new sample starts; every result is kept. Resume it with a higher -MaxCost to go on.",
@@ -381,6 +393,7 @@ internal sealed class RunSession
             return false;
         }
 
+        _startsStopped = true;
         if (!Cancelled)
         {
             Cancelled = true;
@@ -429,7 +442,14 @@ internal sealed class RunSession
                 taken.Set();
                 try
                 {
-                    if (!stop.IsCancellationRequested)
+                    // The worker looks at the budget itself: after the samples in flight finish together, the
+                    // dispatcher would see it spent only once the workers had taken the next ones.
+                    if (_startsStopped || (_plan.MaxCost is decimal budget && _store.TotalCost >= budget))
+                    {
+                        _startsStopped = true;
+                        Interlocked.Increment(ref _notStarted);
+                    }
+                    else if (!stop.IsCancellationRequested)
                     {
                         _runner.Run(sample, previous, processor, stop);
                     }
