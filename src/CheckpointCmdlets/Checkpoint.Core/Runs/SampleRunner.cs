@@ -95,7 +95,11 @@ internal sealed class SampleRunner
             (CheckpointRecord record, string? errorContext) = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
             RecordStatus? status = abandoned ? null : record.Status;
             Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
-            void Finished() => Sink(RunEvent.Finished(abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record), status, givenUp: status == RecordStatus.Failed, abandoned: toRetry));
+            void Finished() => Sink(RunEvent.Finished(
+                abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
+                status,
+                givenUp: status == RecordStatus.Failed,
+                abandoned: toRetry));
             if (Queue is RecordQueue queue && attempt.Timer.Elapsed < QueuedBelow)
             {
                 queue.Post(record, errorContext, Finished);

@@ -9,12 +9,11 @@ namespace Checkpoint.Store;
 
 /// <summary>
 /// A run (or shard) open for writing: it holds the run's lock, has loaded and repaired the JSONL, and owns
-/// the single writer, the errors log and the state file. Records reach the file through
-/// <see cref="Append(CheckpointRecord, string?)"/>, each handed to the operating system before it returns. Every
-/// <see cref="CheckpointEvery"/> records a background thread fsyncs the files and rewrites the state
-/// atomically (a group commit: the appending threads never wait for a disk flush), at most once every
-/// <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a last checkpoint in the foreground. A failed
-/// checkpoint makes the next append throw.
+/// the single writer, the errors log and the state file. Records reach the file through Append, each handed
+/// to the operating system before it returns. Every <see cref="CheckpointEvery"/> records a background
+/// thread fsyncs the files and rewrites the state atomically (a group commit: the appending threads never
+/// wait for a disk flush), at most once every <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a
+/// last checkpoint in the foreground. A failed checkpoint makes the next append throw.
 /// </summary>
 public sealed class CheckpointStore : IDisposable
 {
@@ -190,8 +189,9 @@ public sealed class CheckpointStore : IDisposable
     }
 
     /// <summary>
-    /// Appends <paramref name="records"/>, in order, with one write, then records them as <see cref="Append(CheckpointRecord, string?)"/>
-    /// does (the error context is for a failure's entry in the errors log). Thread-safe.
+    /// Appends <paramref name="records"/>, in order, with one write, then takes each in as
+    /// <see cref="Append(CheckpointRecord, string?)"/> does (the error context is for a failure's entry in the
+    /// errors log). Thread-safe.
     /// </summary>
     public bool Append(IReadOnlyList<(CheckpointRecord Record, string? ErrorContext)> records)
     {

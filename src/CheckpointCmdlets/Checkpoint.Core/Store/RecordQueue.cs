@@ -7,11 +7,12 @@ namespace Checkpoint.Store;
 
 /// <summary>
 /// Appends records to a store on a thread of its own, so that the thread that made them goes on with the
-/// next sample at once; the records that gather meanwhile are written together, with one write call. Each record's callback runs on the queue's thread once the store
-/// has handed the record to the operating system: a sample counts as done only then. A record still queued
-/// when the process dies is lost and its sample, never reported done, stays pending. At most
-/// <see cref="Capacity"/> records wait; <see cref="Post"/> blocks beyond that. After a failed append the queue
-/// drops what is left, and <see cref="Post"/> and <see cref="Flush"/> throw that failure.
+/// next sample at once; the records that gather meanwhile are written together, with one write call. Each
+/// record's callback runs on the queue's thread once the store has handed the record to the operating
+/// system: a sample counts as done only then. A record still queued when the process dies is lost and its
+/// sample, never reported done, stays pending. At most <see cref="Capacity"/> records wait; <see cref="Post"/>
+/// blocks beyond that. After a failed append the queue drops what is left, and <see cref="Post"/> and
+/// <see cref="Flush"/> throw that failure.
 /// </summary>
 internal sealed class RecordQueue : IDisposable
 {
@@ -41,7 +42,7 @@ internal sealed class RecordQueue : IDisposable
         _thread.Start();
     }
 
-    /// <summary>The append that failed, if one did.</summary>
+    /// <summary>The error of the append that failed, if one did.</summary>
     public Exception? Failure => _failure;
 
     /// <summary>
@@ -60,7 +61,10 @@ internal sealed class RecordQueue : IDisposable
         }
     }
 
-    /// <summary>Waits until every record posted so far is appended (or dropped after a failure), then throws the failure, if any.</summary>
+    /// <summary>
+    /// Waits until every record posted so far is appended (or dropped after a failure), then throws the
+    /// failure, if any.
+    /// </summary>
     public void Flush()
     {
         WaitForAll();
