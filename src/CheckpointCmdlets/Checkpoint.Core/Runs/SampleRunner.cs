@@ -52,7 +52,7 @@ internal sealed class SampleRunner
                 OnRetry = args =>
                 {
                     Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
-                    (CheckpointRecord record, string? errorContext) = Record(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+                    (CheckpointRecord record, string? errorContext) = NewRecord(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
                     _store.Append(record, errorContext);
                     return default;
                 },
@@ -92,7 +92,7 @@ internal sealed class SampleRunner
             context.Properties.Set(s_attemptKey, attempt);
             SampleOutcome outcome = _retry.Execute(static (ctx, a) => a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
             bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
-            (CheckpointRecord record, string? errorContext) = Record(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
+            (CheckpointRecord record, string? errorContext) = NewRecord(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
             RecordStatus? status = abandoned ? null : record.Status;
             Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
             void Finished() => Sink(RunEvent.Finished(
@@ -149,7 +149,7 @@ internal sealed class SampleRunner
     }
 
     // The record of an attempt, and for a failure the context for the errors log; a failure is told as a verbose message.
-    private (CheckpointRecord Record, string? ErrorContext) Record(Attempt attempt, SampleOutcome outcome, bool final, string note)
+    private (CheckpointRecord Record, string? ErrorContext) NewRecord(Attempt attempt, SampleOutcome outcome, bool final, string note)
     {
         // Usage the block reported wins over usage found in its result; a reported cost wins over tokens x price.
         SampleContext? context = attempt.Context;
