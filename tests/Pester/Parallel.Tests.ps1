@@ -166,6 +166,36 @@ Describe 'ThrottleLimit' {
         @(Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName).Count | Should -Be $summary.CompletedSamples
     }
 
+    It 'stops cleanly when the pipeline is stopped while fast samples go through the writer thread' {
+        $dir = Join-Path $TestDrive 'stop-fast'
+        $fast = Join-Path $TestDrive 'fast.csv'
+        [IO.File]::WriteAllLines($fast, [string[]](@('id,value') + (1..20000 | ForEach-Object { "f$_,$_" })))
+        $shell = [powershell]::Create()
+        $null = $shell.AddScript({
+                param($module, $data, $dir)
+                Import-Module $module
+                Start-CheckpointRun -Dataset $data -Process { $_.value } -OutputDirectory $dir
+            }).AddArgument($env:CHECKPOINT_TEST_MODULE).AddArgument($fast).AddArgument($dir)
+        $async = $shell.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (-not (Get-ChildItem $dir -Filter *.jsonl -ErrorAction SilentlyContinue | Where-Object Length -GT 0) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+        $shell.Stop()
+        $shell.Dispose()
+        $state = Get-Content (Get-ChildItem $dir -Filter *_resume_state.json).FullName -Raw | ConvertFrom-Json
+        $state.status | Should -Be 'Interrupted'
+        $lines = @(Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName)
+        $lines.Count | Should -BeGreaterThan 0
+        $lines.Count | Should -BeLessThan 20000
+        $state.counters.completed_samples | Should -Be $lines.Count
+        # Every line is whole; the resume does the rest, each sample exactly once.
+        $summary = Resume-CheckpointRun -RunId * -OutputDirectory $dir
+        $summary.Status | Should -Be 'Completed'
+        $summary.SkippedThisRun | Should -Be $lines.Count
+        $ids = Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName | ForEach-Object { ([regex]::Match($_, '"sample_id":"([^"]+)"')).Groups[1].Value }
+        @($ids).Count | Should -Be 20000
+        @($ids | Sort-Object -Unique).Count | Should -Be 20000
+    }
+
     It 'stops cleanly when the pipeline is stopped, at ThrottleLimit <_>' -ForEach 1, 8 {
         $dir = Join-Path $TestDrive "stop-$_"
         $shell = [powershell]::Create()
