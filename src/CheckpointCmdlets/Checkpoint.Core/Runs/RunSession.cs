@@ -115,6 +115,14 @@ internal sealed class RunSession
         _runner.Sink = events.Enqueue;
         var queue = _plan.MaxCost is null ? new RecordQueue(_store) : null;
         _runner.Queue = queue;
+        void DeliverQueued()
+        {
+            while (events.TryDequeue(out RunEvent? e))
+            {
+                Deliver(e);
+            }
+        }
+
         try
         {
             foreach ((Sample sample, int previousAttempts) in source)
@@ -127,11 +135,7 @@ internal sealed class RunSession
                 WaitOutOutage(() => queue?.Flush(), cancellationToken);
                 _counts.Processed++;
                 _runner.Run(sample, previousAttempts, processor, cancellationToken);
-                while (events.TryDequeue(out RunEvent? e))
-                {
-                    Deliver(e);
-                }
-
+                DeliverQueued();
                 ReportProgress();
             }
         }
@@ -147,10 +151,7 @@ internal sealed class RunSession
             throw failure;
         }
 
-        while (events.TryDequeue(out RunEvent? e))
-        {
-            Deliver(e);
-        }
+        DeliverQueued();
     }
 
     private void RunParallel(ISampleProcessorFactory factory, IEnumerable<(Sample Sample, int PreviousAttempts)> source, CancellationToken cancellationToken)
