@@ -86,7 +86,7 @@ public sealed class RunEngine
             observer.Verbose("Loading existing checkpoint from " + files.ResultsPath);
         }
 
-        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery);
+        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery, dataset.IncludedCount);
         foreach (string warning in store.Warnings)
         {
             observer.Warning(warning);

@@ -20,9 +20,16 @@ public static class CheckpointLoader
     /// Loads several files of one run as one: the latest record of each sample wins (by completion time across
     /// files, by position within a file). Missing files count as empty.
     /// </summary>
-    public static CheckpointIndex Load(IReadOnlyList<string> paths)
+    public static CheckpointIndex Load(IReadOnlyList<string> paths) => Load(paths, expectedSamples: 0);
+
+    /// <summary>
+    /// Loads several files of one run, sizing the index for at least <paramref name="expectedSamples"/> samples:
+    /// a run that will hold a million samples then grows no dictionary (each larger copy is a large-object
+    /// allocation, and those bring on full collections).
+    /// </summary>
+    public static CheckpointIndex Load(IReadOnlyList<string> paths, int expectedSamples)
     {
-        var samples = new Dictionary<string, SampleEntry>(EstimateRecords(paths), StringComparer.Ordinal);
+        var samples = new Dictionary<string, SampleEntry>(Math.Max(EstimateRecords(paths), expectedSamples), StringComparer.Ordinal);
         var issues = new List<LoadIssue>();
         var files = new List<LoadedFile>(paths.Count);
         var usage = new UsageTotals();

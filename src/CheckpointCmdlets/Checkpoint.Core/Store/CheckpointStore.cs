@@ -103,9 +103,10 @@ public sealed class CheckpointStore : IDisposable
 
     /// <summary>
     /// Opens the run for writing: takes its lock (or throws <see cref="RunLockedException"/>), loads the JSONL,
-    /// moves a damaged tail into a sidecar file and cuts it off, and reads or rebuilds the state.
+    /// moves a damaged tail into a sidecar file and cuts it off, and reads or rebuilds the state. The index is
+    /// sized for <paramref name="expectedSamples"/> (the dataset's count) from the start.
     /// </summary>
-    public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10)
+    public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10, int expectedSamples = 0)
     {
         if (checkpointEvery < 1)
         {
@@ -126,7 +127,7 @@ public sealed class CheckpointStore : IDisposable
         try
         {
             var warnings = new List<string>();
-            CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+            CheckpointIndex index = CheckpointLoader.Load(new[] { files.ResultsPath }, expectedSamples);
             LoadedFile loaded = index.Files[0];
             foreach (LoadIssue issue in index.Issues)
             {
