@@ -114,6 +114,64 @@ Describe 'Start-CheckpointRun: the -Dataset parameter' {
     }
 }
 
+Describe 'Start-CheckpointRun: how the block runs on the caller''s thread' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 3
+    }
+
+    It 'gives a plain block one scope per sample, with the sample as its only argument and ErrorActionPreference Stop' {
+        $callerValue = 'caller'
+        $seen = [System.Collections.Generic.List[string]]::new()
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -Process {
+            $seen.Add(('{0}|{1}|{2}|{3}|{4}|{5}' -f $args.Count, $args[0].id, $ErrorActionPreference, $CheckpointContext.SampleId, $callerValue, [bool]$leftBehind))
+            $leftBehind = $_.id
+            & { $CheckpointContext.SampleId }
+        }
+        $seen | Should -Be @('1|q1|Stop|q1|caller|False', '1|q2|Stop|q2|caller|False', '1|q3|Stop|q3|caller|False')
+        (Read-JsonlRecord $summary.Path).output | Should -Be @('q1', 'q2', 'q3')
+        Get-Variable leftBehind -Scope 0 -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'fails the attempt on a non-terminating error and logs the line of the caller''s file' {
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -MaxRetries 0 -Process {
+            if ($_.id -eq 'q2') { Write-Error 'no q2 here' }
+            $_.id
+        }
+        $summary.FailedSamples | Should -Be 1
+        $log = Get-Content (Join-Path $out "$($summary.RunId)_errors.log") -Raw
+        $log | Should -Match 'no q2 here'
+        $log | Should -Match ([regex]::Escape("$PSCommandPath`: line"))
+    }
+
+    It 'binds a block''s own param block to the sample, and still gives it $CheckpointContext' {
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -Process {
+            param($row)
+            '{0}:{1}:{2}' -f $row.id, $CheckpointContext.SampleId, $ErrorActionPreference
+        }
+        (Read-JsonlRecord $summary.Path).output | Should -Be @('q1:q1:Stop', 'q2:q2:Stop', 'q3:q3:Stop')
+    }
+
+    It 'runs a block made inside a module in that module''s scope, also when called from outside it' {
+        $module = New-Module -Name CheckpointBlockTest -ScriptBlock {
+            function Get-Secret { 'hidden' }
+            function Get-Block { { "$(Get-Secret):$($_.id)" } }
+            function Invoke-Inside([string] $Dataset, [string] $Out) { Start-CheckpointRun $Dataset -OutputDirectory $Out -Process { "$(Get-Secret):$($_.id)" } }
+            Export-ModuleMember -Function Get-Block, Invoke-Inside
+        } | Import-Module -PassThru
+        try {
+            $outside = Start-CheckpointRun $csv -OutputDirectory (Join-Path $dir 'outside') -Process (Get-Block)
+            (Read-JsonlRecord $outside.Path).output | Should -Be @('hidden:q1', 'hidden:q2', 'hidden:q3')
+            $inside = Invoke-Inside $csv (Join-Path $dir 'inside')
+            (Read-JsonlRecord $inside.Path).output | Should -Be @('hidden:q1', 'hidden:q2', 'hidden:q3')
+        }
+        finally {
+            Remove-Module $module
+        }
+    }
+}
+
 Describe 'Start-CheckpointRun: $CheckpointContext' {
     BeforeEach {
         $dir = New-TestDirectory $TestDrive

@@ -22,18 +22,25 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     private readonly ScriptBlock _block;
     private readonly BlockText _text;
     private readonly RetryRules _rules;
+    private readonly bool _contextAsParameters;
 
-    /// <summary>Runs <paramref name="block"/>, which belongs to the runspace the attempts run in.</summary>
-    public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules)
+    /// <summary>
+    /// Runs <paramref name="block"/>, which belongs to the runspace the attempts run in. With
+    /// <paramref name="contextAsParameters"/>, the block is <see cref="BlockText.WithContextParameters"/>.
+    /// </summary>
+    public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules, bool contextAsParameters = false)
     {
         _block = block;
         _text = text;
         _rules = rules;
+        _contextAsParameters = contextAsParameters;
     }
 
     /// <summary>Runs the block the caller gave, in the caller's runspace.</summary>
     public static ScriptBlockProcessor InCallerRunspace(ScriptBlock block, BlockText text, RetryRules rules) =>
-        new(text.ForCallerRunspace(block), text, rules);
+        text.WithContextParameters is ScriptBlock withParameters
+            ? new(withParameters, text, rules, contextAsParameters: true)
+            : new(text.ForCallerRunspace(block), text, rules);
 
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
@@ -47,7 +54,9 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
                 s_seed.Invoke(context.SampleSeed);
             }
 
-            output = _block.InvokeWithContext(null, Variables(input, context, _text), input);
+            output = _contextAsParameters
+                ? _block.InvokeWithContext(null, new List<PSVariable>(1) { new("_", input) }, context, ActionPreference.Stop, input)
+                : _block.InvokeWithContext(null, Variables(input, context, _text), input);
         }
         catch (PipelineStoppedException)
         {
