@@ -47,6 +47,36 @@ public sealed class DatasetReaderTests
     }
 
     [Fact]
+    public void CsvRowsTurnedDownByNeedsFieldsComeWithTheirIdAlone()
+    {
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        File.WriteAllText(path, "id,question\na1,\"one, quoted\"\n\na2,two\na3,\"three\nlines\"\n", s_utf8NoBom);
+        var asked = new List<string>();
+
+        Sample[] samples = DatasetReader.Read(path, needsFields: id => { asked.Add(id); return id == "a2"; }).ToArray();
+
+        Assert.Equal(new[] { "a1", "a2", "a3" }, asked);
+        Assert.Equal(new[] { "a1", "a2", "a3" }, samples.Select(s => s.Id).ToArray());
+        Assert.Equal(new long[] { 1, 2, 3 }, samples.Select(s => s.RowNumber).ToArray());
+        Assert.Empty(samples[0].Fields);
+        Assert.Equal("two", Field(samples[1], "question"));
+        Assert.Empty(samples[2].Fields);
+    }
+
+    [Fact]
+    public void AnEmptyIdIsAnErrorAlsoInARowThatNeedsNoFields()
+    {
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        File.WriteAllText(path, "id,question\na1,one\n ,two\n", s_utf8NoBom);
+
+        var error = Assert.Throws<DatasetException>(() => DatasetReader.Read(path, needsFields: _ => false).ToArray());
+        Assert.Equal(ErrorIds.EmptySampleId, error.ErrorId);
+        Assert.Equal(2, error.RowNumber);
+    }
+
+    [Fact]
     public void CsvWithAUtf8BomAndNonAsciiTextReadsTheIdColumnAndTheTextIntact()
     {
         using var dir = new TestDirectory();

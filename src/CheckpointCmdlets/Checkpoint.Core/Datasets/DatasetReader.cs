@@ -80,30 +80,34 @@ public static class DatasetReader
         return new DatasetInfo(fullPath, firstRow.Count, included, new DatasetFingerprint(size, sha, firstRow.Count, lastWrite), derived);
     }
 
-    /// <summary>Streams the samples of <paramref name="path"/>. Call Scan first to validate it.</summary>
-    public static IEnumerable<Sample> Read(string path, string? idColumn = null)
+    /// <summary>
+    /// Streams the samples of <paramref name="path"/>. Call Scan first to validate it. A CSV row whose id
+    /// <paramref name="needsFields"/> turns down comes with its id alone and no fields: a resume skips its
+    /// completed rows without making a string of every column.
+    /// </summary>
+    public static IEnumerable<Sample> Read(string path, string? idColumn = null, Func<string, bool>? needsFields = null)
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        foreach (Sample sample in ReadFrom(stream, fullPath, idColumn, _ => { }))
+        foreach (Sample sample in ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields))
         {
             yield return sample;
         }
     }
 
-    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived)
+    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields = null)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
         var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
         return extension switch
         {
-            ".csv" => ReadCsv(reader, path, idColumn, reportDerived),
+            ".csv" => ReadCsv(reader, path, idColumn, reportDerived, needsFields),
             ".jsonl" or ".ndjson" => ReadJsonl(reader, path, idColumn, reportDerived),
             _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
         };
     }
 
-    private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived)
+    private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields)
     {
         long row = 0;
 
@@ -157,22 +161,34 @@ public static class DatasetReader
             }
 
             row++;
-            string[]? record = csv.Parser.Record;
-            if (record is null || (record.Length == 1 && record[0].Length == 0 && header.Length > 1))
+            IParser parser = csv.Parser;
+            int count = parser.Count;
+            if (count == 0 || (count == 1 && header.Length > 1 && parser[0].Length == 0))
             {
                 row--;
                 continue;
             }
 
-            if (record.Length != header.Length)
+            if (count != header.Length)
             {
                 throw new DatasetException(
                     ErrorIds.MalformedCsv,
                     path,
-                    $"'{path}' is not valid CSV at row {row} (line {csv.Parser.RawRow}): it has {record.Length} field(s) where the header has {header.Length}. Look for an unbalanced quote or a missing comma.",
+                    $"'{path}' is not valid CSV at row {row} (line {parser.RawRow}): it has {count} field(s) where the header has {header.Length}. Look for an unbalanced quote or a missing comma.",
                     row);
             }
 
+            if (needsFields is not null && idIndex >= 0)
+            {
+                string id = CheckedId(parser[idIndex], header[idIndex], path, row);
+                if (!needsFields(id))
+                {
+                    yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
+                    continue;
+                }
+            }
+
+            string[] record = parser.Record!;
             var fields = new KeyValuePair<string, object?>[header.Length];
             for (int i = 0; i < header.Length; i++)
             {
@@ -266,10 +282,14 @@ public static class DatasetReader
             return DeriveId(fields);
         }
 
-        string id = Convert.ToString(fields[idIndex].Value, CultureInfo.InvariantCulture) ?? string.Empty;
+        return CheckedId(Convert.ToString(fields[idIndex].Value, CultureInfo.InvariantCulture) ?? string.Empty, fields[idIndex].Key, path, row);
+    }
+
+    private static string CheckedId(string id, string column, string path, long row)
+    {
         if (id.Trim().Length == 0)
         {
-            throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' row {row} has an empty '{fields[idIndex].Key}'. Give every row an id.", row);
+            throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' row {row} has an empty '{column}'. Give every row an id.", row);
         }
 
         return id;

@@ -334,7 +334,11 @@ internal sealed class RunSession
     // The samples of the dataset (and shard) to process now, in file order; counts and skips the rest.
     private IEnumerable<(Sample Sample, int PreviousAttempts)> PendingSamples(CancellationToken cancellationToken)
     {
-        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
+        // A resumed run reads its done rows by id alone (a fresh run has none to skip, so it asks nothing).
+        Func<string, bool>? mayRun = _store.Index.Samples.Count > 0 || _others is not null
+            ? id => _engine.InShard(id) && _engine.ShouldProcess(RunEngine.Latest(_store.Entry(id), _others, id))
+            : null;
+        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn, mayRun))
         {
             if (!_engine.InShard(sample.Id))
             {
