@@ -85,11 +85,60 @@ public static class DatasetReader
     /// <paramref name="needsFields"/> turns down comes with its id alone and no fields: a resume skips its
     /// completed rows without making a string of every column.
     /// </summary>
-    public static IEnumerable<Sample> Read(string path, string? idColumn = null, Func<string, bool>? needsFields = null)
+    public static IEnumerable<Sample> Read(string path, string? idColumn = null, Func<string, bool>? needsFields = null) =>
+        Read(path, idColumn, needsFields, passWithoutCsvHelper: true);
+
+    /// <summary>
+    /// As <see cref="Read(string, string?, Func{string, bool}?)"/>; with <paramref name="passWithoutCsvHelper"/>
+    /// false, CsvHelper reads every row (the reference the row skipper is tested against).
+    /// </summary>
+    internal static IEnumerable<Sample> Read(string path, string? idColumn, Func<string, bool>? needsFields, bool passWithoutCsvHelper)
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        foreach (Sample sample in ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields))
+        IEnumerable<Sample> samples = needsFields is not null && passWithoutCsvHelper && Path.GetExtension(fullPath).Equals(".csv", StringComparison.OrdinalIgnoreCase)
+            ? ReadCsvPassingDone(stream, fullPath, idColumn, needsFields)
+            : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields);
+        foreach (Sample sample in samples)
+        {
+            yield return sample;
+        }
+    }
+
+    // The leading rows that need no fields are passed by CsvRowSkipper on their id alone; CsvHelper reads on
+    // from the first row that does (or that the skipper does not find plain).
+    private static IEnumerable<Sample> ReadCsvPassingDone(FileStream stream, string path, string? idColumn, Func<string, bool> needsFields)
+    {
+        string[]? header;
+        using (var text = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true))
+        using (var csv = new CsvReader(text, CsvConfig(path, () => 0), leaveOpen: true))
+        {
+            header = ReadHeader(csv, path);
+        }
+
+        if (header is null)
+        {
+            yield break;
+        }
+
+        int idIndex = FindIdColumn(header, idColumn, path);
+        var skipper = new CsvRowSkipper(stream);
+        long row = 0;
+        CsvStart? start = null;
+        if (idIndex >= 0 && skipper.SkipHeader(header))
+        {
+            while (skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
+            {
+                row++;
+                yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
+            }
+
+            start = new CsvStart(header, idIndex, row, skipper.LineBreaks);
+        }
+
+        stream.Position = start is null ? 0 : skipper.RowStart;
+        var rest = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: start is null, bufferSize: 65536, leaveOpen: true);
+        foreach (Sample sample in ReadCsv(rest, path, idColumn, _ => { }, needsFields, start))
         {
             yield return sample;
         }
@@ -107,41 +156,38 @@ public static class DatasetReader
         };
     }
 
-    private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields)
+    /// <summary>Where a CSV read starts when it does not start at the top: after <c>Row</c> data rows.</summary>
+    private sealed record CsvStart(string[] Header, int IdIndex, long Row, long LineBreaks);
+
+    private static IEnumerable<Sample> ReadCsv(StreamReader text, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, CsvStart? start = null)
     {
-        long row = 0;
+        long row = start?.Row ?? 0;
 
         // CsvHelper reports bad data when it parses a record's fields, after the row was counted.
         long current = 0;
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
-        {
-            Mode = CsvMode.RFC4180,
-            DetectColumnCountChanges = false,
-            MissingFieldFound = null,
-            BadDataFound = args => throw new DatasetException(
-                ErrorIds.MalformedCsv,
-                path,
-                $"'{path}' is not valid CSV at row {current}: a quote is unbalanced or misplaced (a quote inside an unquoted field, text after a closing quote, or a quote never closed). Quote the whole field and double any quote inside it.",
-                current),
-        };
+        CsvConfiguration config = CsvConfig(path, () => current);
+        config.HasHeaderRecord = start is null;
         using var csv = new CsvReader(text, config, leaveOpen: true);
         string[] header;
-        try
+        int idIndex;
+        if (start is null)
         {
-            if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is null)
+            string[]? read = ReadHeader(csv, path);
+            if (read is null)
             {
                 yield break;
             }
 
-            header = csv.HeaderRecord.Select((h, i) => string.IsNullOrEmpty(h) ? "column" + (i + 1).ToString(CultureInfo.InvariantCulture) : h).ToArray();
+            header = read;
+            idIndex = FindIdColumn(header, idColumn, path);
+            reportDerived(idIndex < 0);
         }
-        catch (CsvHelperException e) when (e is not null)
+        else
         {
-            throw new DatasetException(ErrorIds.MalformedCsv, path, $"'{path}' has a header that cannot be read as CSV: {e.Message}", 0, e);
+            header = start.Header;
+            idIndex = start.IdIndex;
         }
 
-        int idIndex = FindIdColumn(header, idColumn, path);
-        reportDerived(idIndex < 0);
         while (true)
         {
             bool more;
@@ -174,7 +220,7 @@ public static class DatasetReader
                 throw new DatasetException(
                     ErrorIds.MalformedCsv,
                     path,
-                    $"'{path}' is not valid CSV at row {row} (line {parser.RawRow}): it has {count} field(s) where the header has {header.Length}. Look for an unbalanced quote or a missing comma.",
+                    $"'{path}' is not valid CSV at row {row} (line {parser.RawRow + (start?.LineBreaks ?? 0)}): it has {count} field(s) where the header has {header.Length}. Look for an unbalanced quote or a missing comma.",
                     row);
             }
 
@@ -196,6 +242,36 @@ public static class DatasetReader
             }
 
             yield return new Sample(IdOf(fields, idIndex, path, row), row, fields);
+        }
+    }
+
+    private static CsvConfiguration CsvConfig(string path, Func<long> currentRow) => new(CultureInfo.InvariantCulture)
+    {
+        Mode = CsvMode.RFC4180,
+        DetectColumnCountChanges = false,
+        MissingFieldFound = null,
+        BadDataFound = args => throw new DatasetException(
+            ErrorIds.MalformedCsv,
+            path,
+            $"'{path}' is not valid CSV at row {currentRow()}: a quote is unbalanced or misplaced (a quote inside an unquoted field, text after a closing quote, or a quote never closed). Quote the whole field and double any quote inside it.",
+            currentRow()),
+    };
+
+    // The header's names, an unnamed column being "column" and its number; null for an empty file.
+    private static string[]? ReadHeader(CsvReader csv, string path)
+    {
+        try
+        {
+            if (!csv.Read() || !csv.ReadHeader() || csv.HeaderRecord is null)
+            {
+                return null;
+            }
+
+            return csv.HeaderRecord.Select((h, i) => string.IsNullOrEmpty(h) ? "column" + (i + 1).ToString(CultureInfo.InvariantCulture) : h).ToArray();
+        }
+        catch (CsvHelperException e) when (e is not null)
+        {
+            throw new DatasetException(ErrorIds.MalformedCsv, path, $"'{path}' has a header that cannot be read as CSV: {e.Message}", 0, e);
         }
     }
 
