@@ -20,6 +20,7 @@ internal sealed class CsvRowSkipper
     private int _filled;
     private long _bufferOffset;
     private bool _atEnd;
+    private string?[] _values = Array.Empty<string?>();
 
     /// <summary>Reads <paramref name="stream"/> from its first byte.</summary>
     public CsvRowSkipper(Stream stream)
@@ -82,10 +83,15 @@ internal sealed class CsvRowSkipper
     /// </summary>
     public string? NextPassedRowId(int fieldCount, int idIndex, Func<string, bool> needsFields)
     {
-        string?[] wanted = new string?[idIndex + 1];
+        if (_values.Length != idIndex + 1)
+        {
+            _values = new string?[idIndex + 1];
+        }
+
+        _values[idIndex] = null;
         long start = RowStart;
         long breaks = LineBreaks;
-        if (!NextRow(fieldCount, wanted, idIndex) || wanted[idIndex] is not string id || id.Trim().Length == 0 || needsFields(id))
+        if (!NextRow(fieldCount, _values, idIndex) || _values[idIndex] is not string id || id.Trim().Length == 0 || needsFields(id))
         {
             Rewind(start, breaks);
             return null;

@@ -24,8 +24,8 @@ public static class CheckpointLoader
 
     /// <summary>
     /// Loads several files of one run, sizing the index for at least <paramref name="expectedSamples"/> samples:
-    /// a run that will hold a million samples then grows no dictionary (each larger copy is a large-object
-    /// allocation, and those bring on full collections).
+    /// a run that will hold a million samples then never copies its dictionary into a larger one (each copy
+    /// a large-object allocation).
     /// </summary>
     public static CheckpointIndex Load(IReadOnlyList<string> paths, int expectedSamples)
     {
