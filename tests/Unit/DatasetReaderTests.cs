@@ -65,6 +65,31 @@ public sealed class DatasetReaderTests
     }
 
     [Fact]
+    public void JsonlRowsTurnedDownByNeedsFieldsComeWithTheIdTheFullReadGives()
+    {
+        using var dir = new TestDirectory();
+        string path = dir.File("data.jsonl");
+        File.WriteAllText(
+            path,
+            "{\"id\":\"a1\",\"q\":\"one\"}\n" +
+            "{\"q\":\"two\",\"id\":2}\n" +
+            "\n" +
+            "{\"id\":\"\\u00e93\",\"q\":{\"nested\":[1,2]}}\n" +
+            "{\"id\":4.5,\"q\":null}\n" +
+            "{\"id\":\"a5\",\"id\":\"second\",\"q\":\"duplicate key\"}\n",
+            s_utf8NoBom);
+        Sample[] full = DatasetReader.Read(path).ToArray();
+
+        Sample[] passed = DatasetReader.Read(path, needsFields: id => id == "2").ToArray();
+
+        Assert.Equal(full.Select(s => (s.Id, s.RowNumber)), passed.Select(s => (s.Id, s.RowNumber)));
+        Assert.Equal(new[] { "a1", "2", "é3", "4.5", "a5" }, passed.Select(s => s.Id).ToArray());
+        Assert.Equal(full[1].Fields, passed[1].Fields);
+        Assert.Equal(2, passed[0].Fields.Count);
+        Assert.All(passed.Skip(2), s => Assert.Empty(s.Fields));
+    }
+
+    [Fact]
     public void AnEmptyIdIsAnErrorAlsoInARowThatNeedsNoFields()
     {
         using var dir = new TestDirectory();

@@ -81,7 +81,7 @@ public static class DatasetReader
     }
 
     /// <summary>
-    /// Streams the samples of <paramref name="path"/>. Call Scan first to validate it. A CSV row whose id
+    /// Streams the samples of <paramref name="path"/>. Call Scan first to validate it. A row whose id
     /// <paramref name="needsFields"/> turns down comes with its id alone and no fields: a resume skips its
     /// completed rows without making a string of every column.
     /// </summary>
@@ -151,7 +151,7 @@ public static class DatasetReader
         return extension switch
         {
             ".csv" => ReadCsv(reader, path, idColumn, reportDerived, needsFields),
-            ".jsonl" or ".ndjson" => ReadJsonl(reader, path, idColumn, reportDerived),
+            ".jsonl" or ".ndjson" => ReadJsonl(reader, path, idColumn, reportDerived, needsFields),
             _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
         };
     }
@@ -275,7 +275,7 @@ public static class DatasetReader
         }
     }
 
-    private static IEnumerable<Sample> ReadJsonl(StreamReader text, string path, string? idColumn, Action<bool> reportDerived)
+    private static IEnumerable<Sample> ReadJsonl(StreamReader text, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields)
     {
         long lineNumber = 0;
         int idState = 0; // 0 unknown, 1 id column present, -1 derived
@@ -289,7 +289,8 @@ public static class DatasetReader
                 continue;
             }
 
-            KeyValuePair<string, object?>[] fields;
+            KeyValuePair<string, object?>[] fields = Array.Empty<KeyValuePair<string, object?>>();
+            string? passedId = null;
             try
             {
                 using JsonDocument document = JsonDocument.Parse(line);
@@ -298,13 +299,29 @@ public static class DatasetReader
                     throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not a JSON object. Each line of a JSONL dataset must be one object.", lineNumber);
                 }
 
-                fields = document.RootElement.EnumerateObject()
-                    .Select(p => new KeyValuePair<string, object?>(p.Name, ToFieldValue(p.Value)))
-                    .ToArray();
+                // A row the caller does not need is read by its id alone, as IdOf would read it.
+                if (idState > 0 && needsFields is not null && FirstProperty(document.RootElement, idName!) is JsonElement idValue)
+                {
+                    string id = CheckedId(Convert.ToString(ToFieldValue(idValue), CultureInfo.InvariantCulture) ?? string.Empty, idName!, path, lineNumber);
+                    passedId = needsFields(id) ? null : id;
+                }
+
+                if (passedId is null)
+                {
+                    fields = document.RootElement.EnumerateObject()
+                        .Select(p => new KeyValuePair<string, object?>(p.Name, ToFieldValue(p.Value)))
+                        .ToArray();
+                }
             }
             catch (JsonException e)
             {
                 throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not valid JSON: {e.Message}", lineNumber, e);
+            }
+
+            if (passedId is not null)
+            {
+                yield return new Sample(passedId, lineNumber, fields);
+                continue;
             }
 
             if (idState == 0)
@@ -323,6 +340,20 @@ public static class DatasetReader
 
             yield return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
         }
+    }
+
+    // The value of the first property named `name` (ordinal), as Array.FindIndex finds it among the fields.
+    private static JsonElement? FirstProperty(JsonElement row, string name)
+    {
+        foreach (JsonProperty property in row.EnumerateObject())
+        {
+            if (property.NameEquals(name))
+            {
+                return property.Value;
+            }
+        }
+
+        return null;
     }
 
     private static object? ToFieldValue(JsonElement value) => value.ValueKind switch
