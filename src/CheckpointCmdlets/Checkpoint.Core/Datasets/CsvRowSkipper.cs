@@ -1,6 +1,6 @@
 using System;
 using System.IO;
-using System.Text;
+using Checkpoint.IO;
 
 namespace Checkpoint.Datasets;
 
@@ -13,7 +13,6 @@ namespace Checkpoint.Datasets;
 /// </summary>
 internal sealed class CsvRowSkipper
 {
-    private static readonly UTF8Encoding s_utf8 = new(false);
     private readonly Stream _stream;
     private byte[] _buffer = new byte[1 << 16];
     private int _start;
@@ -316,19 +315,9 @@ internal sealed class CsvRowSkipper
         return count;
     }
 
-    private static unsafe string Text(ReadOnlySpan<byte> bytes, bool quoted)
+    private static string Text(ReadOnlySpan<byte> bytes, bool quoted)
     {
-        if (bytes.IsEmpty)
-        {
-            return string.Empty;
-        }
-
-        string text;
-        fixed (byte* start = bytes)
-        {
-            text = s_utf8.GetString(start, bytes.Length);
-        }
-
+        string text = Utf8Text.Decode(bytes);
         return quoted ? text.Replace("\"\"", "\"") : text;
     }
 }

@@ -11,8 +11,8 @@ namespace Checkpoint.Store;
 /// one unbuffered write (a batch of records with one write) before Append returns, so a killed process loses
 /// only what had not yet been appended. The file is opened at its end with an explicit seek rather than
 /// <see cref="FileMode.Append"/> (which .NET does not implement as O_APPEND), and fsynced through
-/// <see cref="NativeFile.Fsync"/>, not FileStream.Flush(true). Once a write or fsync fails, the writer refuses every further call: a failed fsync
-/// cannot be retried safely.
+/// <see cref="NativeFile.Fsync"/>, not FileStream.Flush(true). Once a write or fsync fails, the writer
+/// refuses every further call: a failed fsync cannot be retried safely.
 /// </summary>
 public sealed class CheckpointWriter : IDisposable
 {

@@ -212,7 +212,7 @@ internal static class RecordCodec
                 return false;
             }
 
-            shard = Utf8(shardBytes);
+            shard = Utf8Text.Decode(shardBytes);
         }
 
         long input = 0, output = 0;
@@ -244,7 +244,7 @@ internal static class RecordCodec
             return false;
         }
 
-        summary = new RecordSummary(version, Utf8(id), status, final, attempt, ticks, shard, input, output, cost);
+        summary = new RecordSummary(version, Utf8Text.Decode(id), status, final, attempt, ticks, shard, input, output, cost);
         return true;
     }
 
@@ -533,14 +533,6 @@ internal static class RecordCodec
         }
 
         return true;
-    }
-
-    private static unsafe string Utf8(ReadOnlySpan<byte> bytes)
-    {
-        fixed (byte* p = bytes)
-        {
-            return Encoding.UTF8.GetString(p, bytes.Length);
-        }
     }
 
     private static bool TryParseHex(ReadOnlySpan<byte> hex, out uint value)
