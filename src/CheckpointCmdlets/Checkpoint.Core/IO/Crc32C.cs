@@ -1,27 +1,42 @@
 using System;
 using System.Reflection;
-using System.Runtime.InteropServices;
+using System.Reflection.Emit;
 
 namespace Checkpoint.IO;
 
 /// <summary>
-/// CRC-32C (Castagnoli), the checksum LevelDB and iSCSI use. On .NET 8 and later (PowerShell 7) it uses the
-/// runtime's <c>BitOperations.Crc32C</c>, which runs on the processor's CRC instruction; elsewhere (Windows
+/// CRC-32C (Castagnoli), the checksum LevelDB and iSCSI use. On .NET 8 and later (PowerShell 7) it runs on the
+/// processor's CRC instruction, through the runtime's <c>BitOperations.Crc32C</c>; elsewhere (Windows
 /// PowerShell) a table-driven slicing-by-eight version. Both give the same values.
 /// </summary>
 internal static class Crc32C
 {
     private const uint Polynomial = 0x82F63B78u;
     private static readonly uint[] s_table = BuildTable();
-    private static readonly Func<uint, ulong, uint>? s_hardware64 = FindRuntimeCrc<ulong>();
-    private static readonly Func<uint, byte, uint>? s_hardware8 = FindRuntimeCrc<byte>();
+    private static readonly Loop? s_runtime = BitConverter.IsLittleEndian ? CompileRuntimeLoop() : null;
+
+    // The CRC register (not inverted) carried over length bytes from data.
+    private unsafe delegate uint Loop(uint crc, byte* data, int length);
+
+    /// <summary>Whether the processor's CRC instruction computes the checksums here (else the table does).</summary>
+    internal static bool UsesRuntime => s_runtime is not null;
 
     /// <summary>Computes the CRC-32C of <paramref name="data"/>.</summary>
     public static uint Compute(ReadOnlySpan<byte> data) => Append(0u, data);
 
     /// <summary>Continues a CRC-32C over more bytes.</summary>
-    public static uint Append(uint crc, ReadOnlySpan<byte> data) =>
-        s_hardware64 is not null && s_hardware8 is not null ? AppendRuntime(crc, data, s_hardware64, s_hardware8) : AppendTable(crc, data);
+    public static unsafe uint Append(uint crc, ReadOnlySpan<byte> data)
+    {
+        if (s_runtime is null)
+        {
+            return AppendTable(crc, data);
+        }
+
+        fixed (byte* p = data)
+        {
+            return ~s_runtime(~crc, p, data.Length);
+        }
+    }
 
     /// <summary>The portable version, used where the runtime has no CRC-32C of its own.</summary>
     internal static uint AppendTable(uint crc, ReadOnlySpan<byte> data)
@@ -48,43 +63,84 @@ internal static class Crc32C
         return ~crc;
     }
 
-    private static uint AppendRuntime(uint crc, ReadOnlySpan<byte> data, Func<uint, ulong, uint> step64, Func<uint, byte, uint> step8)
-    {
-        crc = ~crc;
-        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
-        if (!BitConverter.IsLittleEndian)
-        {
-            return AppendTable(~crc, data);
-        }
-
-        foreach (ulong word in words)
-        {
-            crc = step64(crc, word);
-        }
-
-        for (int i = words.Length * 8; i < data.Length; i++)
-        {
-            crc = step8(crc, data[i]);
-        }
-
-        return ~crc;
-    }
-
-    // System.Numerics.BitOperations.Crc32C(uint, ulong / byte) exists from .NET 8 on; netstandard2.0 cannot
-    // name it, so it is bound once through reflection.
-    private static Func<uint, T, uint>? FindRuntimeCrc<T>()
+    // System.Numerics.BitOperations.Crc32C(uint, ulong / byte) exists from .NET 8 on, and netstandard2.0
+    // cannot name it. This loop, emitted once, calls it directly, so the JIT turns each call into the CRC
+    // instruction, and is compiled optimised from its first call. Calling it through a delegate for every 8
+    // bytes instead, loading a million records (218 MB) took 0.20-0.25 s longer, warm or in a fresh process.
+    //     for (end = data + (length & ~7); data < end; data += 8) crc = Crc32C(crc, *(ulong*)data);
+    //     for (end = data + (length & 7); data < end; data++) crc = Crc32C(crc, *data);
+    //     return crc;
+    private static Loop? CompileRuntimeLoop()
     {
         try
         {
-            Type? operations = Type.GetType("System.Numerics.BitOperations, System.Runtime", throwOnError: false)
-                ?? typeof(object).Assembly.GetType("System.Numerics.BitOperations", throwOnError: false);
-            MethodInfo? method = operations?.GetMethod("Crc32C", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(uint), typeof(T) }, null);
-            return method is null ? null : (Func<uint, T, uint>)Delegate.CreateDelegate(typeof(Func<uint, T, uint>), method);
+            MethodInfo? words = FindRuntimeCrc(typeof(ulong));
+            MethodInfo? bytes = FindRuntimeCrc(typeof(byte));
+            if (words is null || bytes is null)
+            {
+                return null;
+            }
+
+            var method = new DynamicMethod("Crc32CLoop", typeof(uint), new[] { typeof(uint), typeof(byte*), typeof(int) }, typeof(Crc32C).Module, skipVisibility: true);
+            ILGenerator il = method.GetILGenerator();
+            LocalBuilder end = il.DeclareLocal(typeof(byte*));
+            EmitLoop(il, end, words, mask: ~7, step: 8);
+            EmitLoop(il, end, bytes, mask: 7, step: 1);
+            il.Emit(OpCodes.Ldarg_0);
+            il.Emit(OpCodes.Ret);
+            return (Loop)method.CreateDelegate(typeof(Loop));
         }
-        catch (Exception e) when (e is ArgumentException or MemberAccessException or TypeLoadException)
+        catch (Exception e) when (e is ArgumentException or TypeLoadException or MemberAccessException or NotSupportedException or InvalidOperationException)
         {
             return null;
         }
+    }
+
+    // end = data + (length & mask); while (data < end) { crc = crc32c(crc, *(T*)data); data += step; }
+    private static void EmitLoop(ILGenerator il, LocalBuilder end, MethodInfo crc32c, int mask, int step)
+    {
+        Label test = il.DefineLabel();
+        Label body = il.DefineLabel();
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldarg_2);
+        il.Emit(OpCodes.Ldc_I4, mask);
+        il.Emit(OpCodes.And);
+        il.Emit(OpCodes.Conv_I);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Stloc, end);
+        il.Emit(OpCodes.Br, test);
+
+        il.MarkLabel(body);
+        il.Emit(OpCodes.Ldarg_0);
+        il.Emit(OpCodes.Ldarg_1);
+        if (step == sizeof(ulong))
+        {
+            il.Emit(OpCodes.Unaligned, (byte)1);
+            il.Emit(OpCodes.Ldind_I8);
+        }
+        else
+        {
+            il.Emit(OpCodes.Ldind_U1);
+        }
+
+        il.Emit(OpCodes.Call, crc32c);
+        il.Emit(OpCodes.Starg_S, (byte)0);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldc_I4, step);
+        il.Emit(OpCodes.Add);
+        il.Emit(OpCodes.Starg_S, (byte)1);
+
+        il.MarkLabel(test);
+        il.Emit(OpCodes.Ldarg_1);
+        il.Emit(OpCodes.Ldloc, end);
+        il.Emit(OpCodes.Blt_Un, body);
+    }
+
+    private static MethodInfo? FindRuntimeCrc(Type data)
+    {
+        Type? operations = Type.GetType("System.Numerics.BitOperations, System.Runtime", throwOnError: false)
+            ?? typeof(object).Assembly.GetType("System.Numerics.BitOperations", throwOnError: false);
+        return operations?.GetMethod("Crc32C", BindingFlags.Public | BindingFlags.Static, null, new[] { typeof(uint), data }, null);
     }
 
     private static uint[] BuildTable()
