@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -32,6 +33,7 @@ internal static class PSJson
     private static GrowableBuffer? t_buffer;
 
     /// <summary>The JSON of a block's output: null for none, the object for one, an array for several.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static string? Serialize(Collection<PSObject> output)
     {
         if (output.Count == 0)
@@ -113,6 +115,7 @@ internal static class PSJson
         }
     }
 
+    [MethodImpl(JitOptions.Optimized)]
     private static void WriteValue(Utf8JsonWriter writer, object? value, int depth)
     {
         if (depth > MaxDepth)

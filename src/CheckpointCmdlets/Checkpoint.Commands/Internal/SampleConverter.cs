@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Checkpoint.Datasets;
 
@@ -8,6 +9,7 @@ namespace Checkpoint.Commands.Internal;
 internal static class SampleConverter
 {
     /// <summary>A PSCustomObject with one note property per column, in file order.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static PSObject ToPSObject(Sample sample)
     {
         var result = new PSObject();

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Collections.ObjectModel;
 using System.Linq;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Runs;
@@ -42,6 +43,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
             ? new(withParameters, text, rules, contextAsParameters: true)
             : new(text.ForCallerRunspace(block), text, rules);
 
+    [MethodImpl(JitOptions.Optimized)]
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -88,6 +90,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>The outcome of an attempt that produced <paramref name="output"/>.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     private static SampleOutcome Success(Collection<PSObject> output)
     {
         try

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Checkpoint.Costs;
@@ -12,6 +13,7 @@ namespace Checkpoint.Costs;
 public static class UsageExtractor
 {
     /// <summary>The tokens in <paramref name="outputJson"/>, or nulls when it reports none.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static (long? Input, long? Output) FromOutput(string? outputJson)
     {
         // Most results report no usage: skip the parse unless the text can hold it.

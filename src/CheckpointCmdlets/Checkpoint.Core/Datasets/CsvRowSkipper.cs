@@ -1,15 +1,16 @@
 using System;
 using System.IO;
+using System.Runtime.CompilerServices;
 using Checkpoint.IO;
 
 namespace Checkpoint.Datasets;
 
 /// <summary>
 /// Walks a CSV file's bytes row by row (RFC 4180: a quoted field may hold commas, line breaks and doubled
-/// quotes) and reads one field of each row, so that a resume passes its done rows without CsvHelper turning
-/// every row into strings. Any row it does not find plain stops it there: an empty row, a lone carriage
-/// return, a quote where RFC 4180 allows none, another field count than the header's, an empty id. CsvHelper
-/// then reads on from that row's first byte, so every judgement on odd input stays CsvHelper's.
+/// quotes), so that a resume reads the rows it skips by their id alone and the others whole, without CsvHelper
+/// turning every row into strings. Any row it does not find plain stops it there: an empty row, a lone
+/// carriage return, a quote where RFC 4180 allows none, another field count than the header's, an empty id.
+/// CsvHelper then reads on from that row's first byte, so every judgement on odd input stays CsvHelper's.
 /// </summary>
 internal sealed class CsvRowSkipper
 {
@@ -80,6 +81,7 @@ internal sealed class CsvRowSkipper
     /// past it; null, staying before the row, at the end of the file, when the row is one for CsvHelper, or
     /// when its fields are needed.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public string? NextPassedRowId(int fieldCount, int idIndex, Func<string, bool> needsFields)
     {
         if (_values.Length != idIndex + 1)
@@ -99,8 +101,28 @@ internal sealed class CsvRowSkipper
         return id;
     }
 
+    /// <summary>
+    /// The fields of the next row when it is plain, stepping past it; null, staying before the row, at the end
+    /// of the file or when the row is one for CsvHelper.
+    /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
+    public string?[]? NextRowFields(int fieldCount, int idIndex)
+    {
+        var values = new string?[fieldCount];
+        long start = RowStart;
+        long breaks = LineBreaks;
+        if (!NextRow(fieldCount, values, 0) || values[idIndex]!.Trim().Length == 0)
+        {
+            Rewind(start, breaks);
+            return null;
+        }
+
+        return values;
+    }
+
     // Parses the row at _start: fills values[i] with field i for firstValue <= i < values.Length, checks that
     // it has exactly fieldCount fields, and steps past it. False (position unspecified) when it is not plain.
+    [MethodImpl(JitOptions.Optimized)]
     private bool NextRow(int fieldCount, string?[] values, int firstValue)
     {
         while (true)
@@ -184,6 +206,7 @@ internal sealed class CsvRowSkipper
     /// <paramref name="firstValue"/> &lt;= i &lt; values.Length. Returns the row's length with its line break, 0
     /// when <paramref name="data"/> ends inside it and more may come, or -1 when it is not plain (see the class).
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     internal static int ParseRow(ReadOnlySpan<byte> data, bool atEnd, int fieldCount, string?[] values, int firstValue, out int lineBreaks)
     {
         lineBreaks = 0;
@@ -304,6 +327,7 @@ internal sealed class CsvRowSkipper
         }
     }
 
+    [MethodImpl(JitOptions.Optimized)]
     private static int Count(ReadOnlySpan<byte> data, byte value)
     {
         int count = 0;
@@ -315,6 +339,7 @@ internal sealed class CsvRowSkipper
         return count;
     }
 
+    [MethodImpl(JitOptions.Optimized)]
     private static string Text(ReadOnlySpan<byte> bytes, bool quoted)
     {
         string text = Utf8Text.Decode(bytes);

@@ -86,18 +86,18 @@ public static class DatasetReader
     /// completed rows without making a string of every column.
     /// </summary>
     public static IEnumerable<Sample> Read(string path, string? idColumn = null, Func<string, bool>? needsFields = null) =>
-        Read(path, idColumn, needsFields, passWithoutCsvHelper: true);
+        Read(path, idColumn, needsFields, withRowSkipper: true);
 
     /// <summary>
-    /// As <see cref="Read(string, string?, Func{string, bool}?)"/>; with <paramref name="passWithoutCsvHelper"/>
+    /// As <see cref="Read(string, string?, Func{string, bool}?)"/>; with <paramref name="withRowSkipper"/>
     /// false, CsvHelper reads every row (the reference the row skipper is tested against).
     /// </summary>
-    internal static IEnumerable<Sample> Read(string path, string? idColumn, Func<string, bool>? needsFields, bool passWithoutCsvHelper)
+    internal static IEnumerable<Sample> Read(string path, string? idColumn, Func<string, bool>? needsFields, bool withRowSkipper)
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        IEnumerable<Sample> samples = needsFields is not null && passWithoutCsvHelper && Path.GetExtension(fullPath).Equals(".csv", StringComparison.OrdinalIgnoreCase)
-            ? ReadCsvPassingDone(stream, fullPath, idColumn, needsFields)
+        IEnumerable<Sample> samples = needsFields is not null && withRowSkipper && Path.GetExtension(fullPath).Equals(".csv", StringComparison.OrdinalIgnoreCase)
+            ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
             : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields);
         foreach (Sample sample in samples)
         {
@@ -105,9 +105,9 @@ public static class DatasetReader
         }
     }
 
-    // The leading rows that need no fields are passed by CsvRowSkipper on their id alone; CsvHelper reads on
-    // from the first row that does (or that the skipper does not find plain).
-    private static IEnumerable<Sample> ReadCsvPassingDone(FileStream stream, string path, string? idColumn, Func<string, bool> needsFields)
+    // CsvRowSkipper reads the rows, those that need no fields by their id alone; CsvHelper reads on from the
+    // first row the skipper does not find plain.
+    private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Func<string, bool> needsFields)
     {
         string[]? header;
         using (var text = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true))
@@ -127,10 +127,28 @@ public static class DatasetReader
         CsvStart? start = null;
         if (idIndex >= 0 && skipper.SkipHeader(header))
         {
-            while (skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
+            while (true)
             {
-                row++;
-                yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
+                if (skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
+                {
+                    row++;
+                    yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
+                }
+                else if (skipper.NextRowFields(header.Length, idIndex) is string?[] values)
+                {
+                    row++;
+                    var fields = new KeyValuePair<string, object?>[header.Length];
+                    for (int i = 0; i < header.Length; i++)
+                    {
+                        fields[i] = new KeyValuePair<string, object?>(header[i], values[i]);
+                    }
+
+                    yield return new Sample(values[idIndex]!, row, fields);
+                }
+                else
+                {
+                    break;
+                }
             }
 
             start = new CsvStart(header, idIndex, row, skipper.LineBreaks);

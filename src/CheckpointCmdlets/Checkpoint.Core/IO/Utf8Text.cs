@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Checkpoint.IO;
@@ -7,6 +8,7 @@ namespace Checkpoint.IO;
 internal static class Utf8Text
 {
     /// <summary>Decodes <paramref name="bytes"/>; invalid sequences become U+FFFD, as StreamReader makes them.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static unsafe string Decode(ReadOnlySpan<byte> bytes)
     {
         if (bytes.IsEmpty)

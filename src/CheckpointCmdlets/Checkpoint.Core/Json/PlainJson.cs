@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Checkpoint.Json;
@@ -15,6 +16,7 @@ namespace Checkpoint.Json;
 public static class PlainJson
 {
     /// <summary>Writes a plain value. Dictionaries are written with their keys sorted when <paramref name="sortKeys"/> is set.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static void WriteValue(Utf8JsonWriter writer, object? value, bool sortKeys = false)
     {
         if (TryWriteScalar(writer, value))
@@ -69,6 +71,7 @@ public static class PlainJson
     /// Writes <paramref name="value"/> when it is a scalar (null, string, char, bool, number, date, enum,
     /// Guid, Uri, TimeSpan, Version, a JSON element) and returns true; returns false for anything else.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static bool TryWriteScalar(Utf8JsonWriter writer, object? value)
     {
         switch (value)

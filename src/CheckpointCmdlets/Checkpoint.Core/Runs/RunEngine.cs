@@ -1,9 +1,10 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Identity;
@@ -138,6 +139,7 @@ public sealed class RunEngine
     /// The latest record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
     /// and the run's other parts: the one that ended last wins, as in every reader of a run.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     internal static SampleEntry? Latest(SampleEntry? own, CheckpointIndex? others, string sampleId)
     {
         SampleEntry b = default;
@@ -177,12 +179,14 @@ public sealed class RunEngine
     }
 
     /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
+    [MethodImpl(JitOptions.Optimized)]
     internal bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
 
     /// <summary>
     /// True when a sample with this latest record is to be processed: never attempted, left pending by a
     /// failed attempt that was not final, failed for good (unless -SkipFailed), or anything with -NoResume.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     internal bool ShouldProcess(SampleEntry? entry)
     {
         if (entry is not SampleEntry e || _plan.NoResume)

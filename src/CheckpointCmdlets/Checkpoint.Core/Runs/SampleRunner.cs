@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkpoint.Datasets;
@@ -83,6 +84,7 @@ internal sealed class SampleRunner
     /// Runs <paramref name="sample"/> until it completes, fails for good, or is abandoned. Throws
     /// <see cref="OperationCanceledException"/> when the run stops (the sample stays pending).
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public RecordStatus? Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(this, sample, processor, previousAttempts);
@@ -121,6 +123,7 @@ internal sealed class SampleRunner
         }
     }
 
+    [MethodImpl(JitOptions.Optimized)]
     private SampleOutcome RunAttempt(Attempt attempt, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -149,6 +152,7 @@ internal sealed class SampleRunner
     }
 
     // The record of an attempt, and for a failure the context for the errors log; a failure is told as a verbose message.
+    [MethodImpl(JitOptions.Optimized)]
     private (CheckpointRecord Record, string? ErrorContext) NewRecord(Attempt attempt, SampleOutcome outcome, bool final, string note)
     {
         // Usage the block reported wins over usage found in its result; a reported cost wins over tokens x price.

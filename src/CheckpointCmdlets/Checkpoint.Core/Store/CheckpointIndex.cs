@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 
 namespace Checkpoint.Store;
 
@@ -66,6 +67,7 @@ public sealed class CheckpointIndex
     /// Takes in a record that the store has just appended to file <paramref name="fileIndex"/>, so the index
     /// stays what a fresh load of the files would give.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     internal void Apply(CheckpointRecord record, int fileIndex, long offset, int length)
     {
         if (_samples.TryGetValue(record.SampleId, out SampleEntry old))

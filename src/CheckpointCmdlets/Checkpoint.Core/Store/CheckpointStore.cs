@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.IO;
 
@@ -72,6 +73,7 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>
     /// The entry of <paramref name="sampleId"/> in <see cref="Index"/>, or null; safe while other threads append.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public SampleEntry? Entry(string sampleId)
     {
         lock (_indexGate)
@@ -179,6 +181,7 @@ public sealed class CheckpointStore : IDisposable
     /// Returns true when this append asked for a checkpoint, which the background thread then takes.
     /// Thread-safe.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public bool Append(CheckpointRecord record, string? errorContext = null)
     {
         lock (_gate)
@@ -194,6 +197,7 @@ public sealed class CheckpointStore : IDisposable
     /// <see cref="Append(CheckpointRecord, string?)"/> does (the error context is for a failure's entry in the
     /// errors log). Thread-safe.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public bool Append(IReadOnlyList<(CheckpointRecord Record, string? ErrorContext)> records)
     {
         lock (_gate)
@@ -407,6 +411,7 @@ public sealed class CheckpointStore : IDisposable
     }
 
     // Takes in a record just written: the index, the errors log for a failure, the count toward the next checkpoint.
+    [MethodImpl(JitOptions.Optimized)]
     private bool Appended(CheckpointRecord record, string? errorContext, long offset, int length)
     {
         lock (_indexGate)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Checkpoint.IO;
 
@@ -58,6 +59,7 @@ public sealed class CheckpointWriter : IDisposable
     /// Encodes <paramref name="record"/> and writes it with one write call. Thread-safe: concurrent callers
     /// are serialized, so lines never interleave. Returns the record's offset and length (newline excluded).
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public (long Offset, int Length) Append(CheckpointRecord record)
     {
         lock (_gate)
@@ -74,6 +76,7 @@ public sealed class CheckpointWriter : IDisposable
     /// Encodes <paramref name="records"/> and writes them, in order, with one write call; <paramref name="positions"/>
     /// receives each record's offset and length (newline excluded). Thread-safe, as <see cref="Append(CheckpointRecord)"/>.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Append(IReadOnlyList<CheckpointRecord> records, Span<(long Offset, int Length)> positions)
     {
         lock (_gate)
@@ -146,6 +149,7 @@ public sealed class CheckpointWriter : IDisposable
 
     // Writes the bytes of buffer at offset (the end of the file) with one write call; on failure the file is
     // cut back to offset and the writer refuses every further call.
+    [MethodImpl(JitOptions.Optimized)]
     private void Write(GrowableBuffer buffer, long offset)
     {
         try

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -28,6 +29,7 @@ internal static class RecordCodec
     private static readonly byte[] s_closingBrace = { (byte)'}' };
 
     /// <summary>Writes <paramref name="record"/> as one line, newline included, into <paramref name="buffer"/>.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static void Encode(CheckpointRecord record, GrowableBuffer buffer, ref Utf8JsonWriter? writer)
     {
         if (string.IsNullOrEmpty(record.SampleId))

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Checkpoint.Store;
@@ -49,6 +50,7 @@ internal sealed class RecordQueue : IDisposable
     /// Queues <paramref name="record"/> (with the context for the errors log, for a failure); <paramref name="written"/>
     /// runs on the queue's thread once it is appended, and never if the append fails.
     /// </summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Post(CheckpointRecord record, string? errorContext, Action written)
     {
         ThrowIfFailed();
