@@ -137,13 +137,7 @@ public static class DatasetReader
                 else if (skipper.NextRowFields(header.Length, idIndex) is string?[] values)
                 {
                     row++;
-                    var fields = new KeyValuePair<string, object?>[header.Length];
-                    for (int i = 0; i < header.Length; i++)
-                    {
-                        fields[i] = new KeyValuePair<string, object?>(header[i], values[i]);
-                    }
-
-                    yield return new Sample(values[idIndex]!, row, fields);
+                    yield return new Sample(values[idIndex]!, row, Fields(header, values));
                 }
                 else
                 {
@@ -252,15 +246,21 @@ public static class DatasetReader
                 }
             }
 
-            string[] record = parser.Record!;
-            var fields = new KeyValuePair<string, object?>[header.Length];
-            for (int i = 0; i < header.Length; i++)
-            {
-                fields[i] = new KeyValuePair<string, object?>(header[i], record[i]);
-            }
-
+            KeyValuePair<string, object?>[] fields = Fields(header, parser.Record!);
             yield return new Sample(IdOf(fields, idIndex, path, row), row, fields);
         }
+    }
+
+    // A CSV row's fields under the header's names, whichever reader read the row.
+    private static KeyValuePair<string, object?>[] Fields(string[] header, IReadOnlyList<string?> values)
+    {
+        var fields = new KeyValuePair<string, object?>[header.Length];
+        for (int i = 0; i < header.Length; i++)
+        {
+            fields[i] = new KeyValuePair<string, object?>(header[i], values[i]);
+        }
+
+        return fields;
     }
 
     private static CsvConfiguration CsvConfig(string path, Func<long> currentRow) => new(CultureInfo.InvariantCulture)
