@@ -78,6 +78,99 @@ public sealed class CsvRowSkipperTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void ScanningWithTheSkipperFindsWhatCsvHelperFinds(int seed)
+    {
+        var random = new Random(seed);
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        byte[] bytes = RandomCsv(random, out int rows);
+        File.WriteAllBytes(path, bytes);
+        Func<string, bool> shard = id => (id.Length + id[id.Length - 1]) % 3 == 0;
+
+        DatasetInfo scanned = DatasetReader.Scan(path, null, shard);
+
+        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, shard, withRowSkipper: false)), ScanOutcome(() => scanned));
+        Assert.Equal(rows, scanned.RowCount);
+        Assert.Equal(Sha256(bytes), scanned.Fingerprint.Sha256);
+    }
+
+    [Theory]
+    [InlineData("id,q\na1,x\na2,y\na3,\"bad\"quote\na4,z\n")]
+    [InlineData("id,q\na1,x\na2,y\na3,x,extra\na4,z\n")]
+    [InlineData("id,q\na1,x\na2,y\n  ,z\n")]
+    [InlineData("id,q\na1,x\na2,y\na3,\"never closed\n")]
+    [InlineData("id,q\na1,x\na2,\"two\nlines\"\na3,un\"quoted\n")]
+    [InlineData("id,q\na1,x\ra2,y\n")]
+    [InlineData("id,q\na1,x\n\"\"\n\na2,y\n")]
+    [InlineData("id,q\na1,x\na2,y\n\na1,z\n")]
+    [InlineData("id,q\na1,x\n\na2,y\na2,z\n\n\n")]
+    [InlineData("q,text\na1,x\na2,y\n")]
+    [InlineData("id,q\n")]
+    [InlineData("")]
+    public void ScanningOddInputWithTheSkipperEndsAsWithCsvHelper(string content)
+    {
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        File.WriteAllText(path, content, new UTF8Encoding(false));
+
+        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), ScanOutcome(() => DatasetReader.Scan(path)));
+    }
+
+    [Fact]
+    public void ScanningAFileLargerThanTheBufferHashesEveryByteOnce()
+    {
+        // A row longer than the skipper's buffer, many buffers of short rows, a blank line (CsvHelper reads on
+        // from there), then a row CsvHelper turns down.
+        var random = new Random(7);
+        var text = new StringBuilder("id,q\n");
+        text.Append("a0,\"").Append('x', 200_000).Append("\nsecond line\"\n");
+        for (int row = 1; row < 20_000; row++)
+        {
+            text.Append('a').Append(row).Append(',').Append(Field(random, "\n")).Append('\n');
+            if (row == 15_000)
+            {
+                text.Append('\n');
+            }
+        }
+
+        text.Append("b1,\"odd\"quote\nb2,z\n");
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
+        string odd = ScanOutcome(() => DatasetReader.Scan(path));
+        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), odd);
+        Assert.StartsWith(ErrorIds.MalformedCsv + " 20001 ", odd);
+
+        text.Replace("\"odd\"quote", "plain");
+        File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
+        DatasetInfo plain = DatasetReader.Scan(path);
+        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), ScanOutcome(() => plain));
+        Assert.Equal(20_002, plain.RowCount);
+        Assert.Equal(Sha256(File.ReadAllBytes(path)), plain.Fingerprint.Sha256);
+    }
+
+    // What a scan found (counts, derived ids, fingerprint), or the error.
+    private static string ScanOutcome(Func<DatasetInfo> scan)
+    {
+        try
+        {
+            DatasetInfo info = scan();
+            return $"{info.RowCount} {info.IncludedCount} {info.DerivedIds} {info.Fingerprint.Size} {info.Fingerprint.Sha256}";
+        }
+        catch (DatasetException e)
+        {
+            return $"{e.ErrorId} {e.RowNumber} {e.Message}";
+        }
+    }
+
+    private static string Sha256(byte[] bytes)
+    {
+        using var sha = System.Security.Cryptography.SHA256.Create();
+        return string.Concat(sha.ComputeHash(bytes).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     // The ids and row numbers read (with the fields of rows read with them), or the error.
     private static string Outcome(Func<IEnumerable<Sample>> read)
     {

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
 using Checkpoint.IO;
 
 namespace Checkpoint.Datasets;
@@ -11,21 +12,28 @@ namespace Checkpoint.Datasets;
 /// turning every row into strings. Any row it does not find plain stops it there: an empty row, a lone
 /// carriage return, a quote where RFC 4180 allows none, another field count than the header's, an empty id.
 /// CsvHelper then reads on from that row's first byte, so every judgement on odd input stays CsvHelper's.
+/// Given a hash, it hashes the bytes of the rows it steps past, in file order, each byte once.
 /// </summary>
 internal sealed class CsvRowSkipper
 {
     private readonly Stream _stream;
+    private readonly HashAlgorithm? _hash;
     private byte[] _buffer = new byte[1 << 16];
     private int _start;
     private int _filled;
     private long _bufferOffset;
     private bool _atEnd;
     private string?[] _values = Array.Empty<string?>();
+    private long _hashed;
 
-    /// <summary>Reads <paramref name="stream"/> from its first byte.</summary>
-    public CsvRowSkipper(Stream stream)
+    /// <summary>
+    /// Reads <paramref name="stream"/> from its first byte; with <paramref name="hash"/>, hashes the bytes
+    /// passed (see <see cref="HashPassedRows"/>).
+    /// </summary>
+    public CsvRowSkipper(Stream stream, HashAlgorithm? hash = null)
     {
         _stream = stream;
+        _hash = hash;
         _stream.Position = 0;
     }
 
@@ -148,8 +156,29 @@ internal sealed class CsvRowSkipper
         }
     }
 
+    /// <summary>
+    /// Hands the hash every byte before <see cref="RowStart"/> that it has not had yet, so that it holds the
+    /// file's bytes up to the row the skipper stands before.
+    /// </summary>
+    public void HashPassedRows() => HashUpTo(RowStart);
+
+    // Bytes up to `offset` (which must be in the buffer) go to the hash, those before it having gone already.
+    private void HashUpTo(long offset)
+    {
+        if (_hash is not null && offset > _hashed)
+        {
+            _hash.TransformBlock(_buffer, (int)(_hashed - _bufferOffset), (int)(offset - _hashed), null, 0);
+            _hashed = offset;
+        }
+    }
+
     private void Rewind(long offset, long breaks)
     {
+        if (_hash is not null && offset < _hashed)
+        {
+            throw new InvalidOperationException("The row skipper cannot go back over bytes it has hashed.");
+        }
+
         if (offset < _bufferOffset)
         {
             _stream.Position = offset;
@@ -175,6 +204,8 @@ internal sealed class CsvRowSkipper
 
         if (_start > 0)
         {
+            // The bytes before the row are passed for good.
+            HashUpTo(_bufferOffset + _start);
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, _filled - _start);
             _bufferOffset += _start;
             _filled -= _start;

@@ -24,6 +24,9 @@ public static class DatasetReader
     /// <summary>The column used as the id when the caller names none.</summary>
     public const string DefaultIdColumn = "id";
 
+    // For rows that are needed by their id alone.
+    private static readonly Func<string, bool> IdOnly = _ => false;
+
     /// <summary>
     /// Reads the whole dataset once and checks it: it exists, parses, is not empty, has the id column asked
     /// for, and no id repeats. Returns its size and fingerprint. Throws <see cref="DatasetException"/> with a
@@ -35,20 +38,24 @@ public static class DatasetReader
     /// As <see cref="Scan(string, string?)"/>, and counts the samples that <paramref name="include"/> accepts
     /// (the samples of one shard) in <see cref="DatasetInfo.IncludedCount"/>.
     /// </summary>
-    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include)
+    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include) => Scan(path, idColumn, include, withRowSkipper: true);
+
+    /// <summary>
+    /// As <see cref="Scan(string, string?, Func{string, bool}?)"/>; with <paramref name="withRowSkipper"/>
+    /// false, CsvHelper reads every row (the reference the row skipper is tested against).
+    /// </summary>
+    internal static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include, bool withRowSkipper)
     {
         int included = 0;
         string fullPath = CheckPath(path);
         var firstRow = new Dictionary<string, long>(StringComparer.Ordinal);
         bool derived = false;
-        using var hash = SHA256.Create();
         long size;
         byte[] digest;
         using (FileStream stream = OpenFile(fullPath))
         {
             size = stream.Length;
-            var hashing = new HashingReadStream(stream, hash);
-            foreach (Sample sample in ReadFrom(hashing, fullPath, idColumn, d => derived = d))
+            digest = ScanRows(stream, fullPath, idColumn, d => derived = d, withRowSkipper, sample =>
             {
                 if (firstRow.TryGetValue(sample.Id, out long earlier))
                 {
@@ -64,10 +71,7 @@ public static class DatasetReader
                 {
                     included++;
                 }
-            }
-
-            // The parsers may stop before the end (trailing blank lines): the fingerprint covers every byte.
-            digest = hashing.Finish();
+            });
         }
 
         if (firstRow.Count == 0)
@@ -78,6 +82,65 @@ public static class DatasetReader
         string sha = string.Concat(digest.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
         long lastWrite = File.GetLastWriteTimeUtc(fullPath).Ticks;
         return new DatasetInfo(fullPath, firstRow.Count, included, new DatasetFingerprint(size, sha, firstRow.Count, lastWrite), derived);
+    }
+
+    // Scan's pass: every sample to `found`; returns the SHA-256 of every byte of the file (the parsers may stop
+    // before the end, at trailing blank lines). CsvHelper checks a row's quoting only in the fields asked
+    // for, so the rows it reads are read whole.
+    private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool withRowSkipper, Action<Sample> found)
+    {
+        if (withRowSkipper && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
+        {
+            return digest;
+        }
+
+        stream.Position = 0;
+        using SHA256 hash = SHA256.Create();
+        var hashing = new HashingReadStream(stream, hash);
+        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived))
+        {
+            found(sample);
+        }
+
+        return hashing.Finish();
+    }
+
+    // As ReadCsvWithSkipper, for Scan: the row skipper reads the ids of the plain rows (checking every field's
+    // quoting, and hashing their bytes), CsvHelper reads on from the first row that is not. Null, having found no sample, for a file the skipper
+    // cannot start on (no id column, an empty file, another byte order mark).
+    private static byte[]? ScanCsvWithSkipper(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, Action<Sample> found)
+    {
+        string[]? header = ReadCsvHeader(stream, path);
+        int idIndex = header is null ? -1 : FindIdColumn(header, idColumn, path);
+        if (idIndex < 0)
+        {
+            return null;
+        }
+
+        using SHA256 hash = SHA256.Create();
+        var skipper = new CsvRowSkipper(stream, hash);
+        if (!skipper.SkipHeader(header!))
+        {
+            return null;
+        }
+
+        reportDerived(false);
+        long row = 0;
+        while (skipper.NextPassedRowId(header!.Length, idIndex, IdOnly) is string id)
+        {
+            found(new Sample(id, ++row, Array.Empty<KeyValuePair<string, object?>>()));
+        }
+
+        skipper.HashPassedRows();
+        stream.Position = skipper.RowStart;
+        var hashing = new HashingReadStream(stream, hash);
+        var rest = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 65536, leaveOpen: true);
+        foreach (Sample sample in ReadCsv(rest, path, idColumn, _ => { }, null, new CsvStart(header, idIndex, row, skipper.LineBreaks)))
+        {
+            found(sample);
+        }
+
+        return hashing.Finish();
     }
 
     /// <summary>
@@ -96,7 +159,7 @@ public static class DatasetReader
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        IEnumerable<Sample> samples = needsFields is not null && withRowSkipper && Path.GetExtension(fullPath).Equals(".csv", StringComparison.OrdinalIgnoreCase)
+        IEnumerable<Sample> samples = needsFields is not null && withRowSkipper && IsCsv(fullPath)
             ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
             : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields);
         foreach (Sample sample in samples)
@@ -109,13 +172,7 @@ public static class DatasetReader
     // first row the skipper does not find plain.
     private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Func<string, bool> needsFields)
     {
-        string[]? header;
-        using (var text = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true))
-        using (var csv = new CsvReader(text, CsvConfig(path, () => 0), leaveOpen: true))
-        {
-            header = ReadHeader(csv, path);
-        }
-
+        string[]? header = ReadCsvHeader(stream, path);
         if (header is null)
         {
             yield break;
@@ -154,6 +211,17 @@ public static class DatasetReader
         {
             yield return sample;
         }
+    }
+
+    private static bool IsCsv(string path) => Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase);
+
+    // The header as CsvHelper reads it from the top of the stream, null for an empty file.
+    private static string[]? ReadCsvHeader(Stream stream, string path)
+    {
+        stream.Position = 0;
+        using var text = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
+        using var csv = new CsvReader(text, CsvConfig(path, () => 0), leaveOpen: true);
+        return ReadHeader(csv, path);
     }
 
     private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields = null)
