@@ -9,9 +9,9 @@ using Xunit;
 namespace Checkpoint.Tests;
 
 /// <summary>
-/// A resume reads a CSV with CsvRowSkipper (done rows by id alone, the others whole) and hands the rest to
-/// CsvHelper from the first row the skipper does not find plain. Whatever the file holds, what comes out must
-/// be what CsvHelper alone reads: these tests compare the two on random files with quoted fields, line breaks
+/// Runs and scans read a CSV with CsvRowSkipper (a resume's done rows and a scan's rows by id alone, the others
+/// whole) and hand the rest to CsvHelper from the first row the skipper does not find plain. Whatever the file
+/// holds, what comes out must be what CsvHelper alone reads: these tests compare the two on random files with quoted fields, line breaks
 /// in fields, doubled quotes, CRLF, blank lines and byte order marks.
 /// </summary>
 public sealed class CsvRowSkipperTests
@@ -26,8 +26,14 @@ public sealed class CsvRowSkipperTests
         using var dir = new TestDirectory();
         string path = dir.File("data.csv");
         File.WriteAllBytes(path, RandomCsv(random, out int rows));
-        Sample[] all = DatasetReader.Read(path).ToArray();
+        Sample[] all = DatasetReader.Read(path, null, null, withRowSkipper: false).ToArray();
         Assert.Equal(rows, all.Length);
+        Sample[] whole = DatasetReader.Read(path).ToArray();
+        Assert.Equal(all.Select(s => (s.Id, s.RowNumber)), whole.Select(s => (s.Id, s.RowNumber)));
+        for (int i = 0; i < all.Length; i++)
+        {
+            Assert.Equal(all[i].Fields, whole[i].Fields);
+        }
 
         foreach (string pattern in new[] { "none", "all", "some", "last" })
         {
@@ -72,7 +78,7 @@ public sealed class CsvRowSkipperTests
         string path = dir.File("data.csv");
         File.WriteAllText(path, content, new UTF8Encoding(false));
 
-        foreach (Func<string, bool> needsFields in new Func<string, bool>[] { _ => false, _ => true, id => id != "a1", id => id == "a3" })
+        foreach (Func<string, bool>? needsFields in new Func<string, bool>?[] { null, _ => false, _ => true, id => id != "a1", id => id == "a3" })
         {
             Assert.Equal(Outcome(() => DatasetReader.Read(path, null, needsFields, withRowSkipper: false)), Outcome(() => DatasetReader.Read(path, needsFields: needsFields)));
         }

@@ -159,7 +159,7 @@ public static class DatasetReader
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        IEnumerable<Sample> samples = needsFields is not null && withRowSkipper && IsCsv(fullPath)
+        IEnumerable<Sample> samples = withRowSkipper && IsCsv(fullPath)
             ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
             : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields);
         foreach (Sample sample in samples)
@@ -169,8 +169,8 @@ public static class DatasetReader
     }
 
     // CsvRowSkipper reads the rows, those that need no fields by their id alone; CsvHelper reads on from the
-    // first row the skipper does not find plain.
-    private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Func<string, bool> needsFields)
+    // first row the skipper does not find plain. Without needsFields every row is read whole.
+    private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Func<string, bool>? needsFields)
     {
         string[]? header = ReadCsvHeader(stream, path);
         if (header is null)
@@ -186,7 +186,7 @@ public static class DatasetReader
         {
             while (true)
             {
-                if (skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
+                if (needsFields is not null && skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
                 {
                     row++;
                     yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
