@@ -97,7 +97,7 @@ public sealed class CsvRowSkipperTests
 
         DatasetInfo scanned = DatasetReader.Scan(path, null, shard);
 
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, shard, withRowSkipper: false)), ScanOutcome(() => scanned));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, shard, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => scanned));
         Assert.Equal(rows, scanned.RowCount);
         Assert.Equal(Sha256(bytes), scanned.Fingerprint.Sha256);
     }
@@ -121,7 +121,7 @@ public sealed class CsvRowSkipperTests
         string path = dir.File("data.csv");
         File.WriteAllText(path, content, new UTF8Encoding(false));
 
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), ScanOutcome(() => DatasetReader.Scan(path)));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path)));
     }
 
     [Fact]
@@ -145,30 +145,16 @@ public sealed class CsvRowSkipperTests
         using var dir = new TestDirectory();
         string path = dir.File("data.csv");
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
-        string odd = ScanOutcome(() => DatasetReader.Scan(path));
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), odd);
+        string odd = DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), odd);
         Assert.StartsWith(ErrorIds.MalformedCsv + " 20001 ", odd);
 
         text.Replace("\"odd\"quote", "plain");
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
         DatasetInfo plain = DatasetReader.Scan(path);
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, withRowSkipper: false)), ScanOutcome(() => plain));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => plain));
         Assert.Equal(20_002, plain.RowCount);
         Assert.Equal(Sha256(File.ReadAllBytes(path)), plain.Fingerprint.Sha256);
-    }
-
-    // What a scan found (counts, derived ids, fingerprint), or the error.
-    private static string ScanOutcome(Func<DatasetInfo> scan)
-    {
-        try
-        {
-            DatasetInfo info = scan();
-            return $"{info.RowCount} {info.IncludedCount} {info.DerivedIds} {info.Fingerprint.Size} {info.Fingerprint.Sha256}";
-        }
-        catch (DatasetException e)
-        {
-            return $"{e.ErrorId} {e.RowNumber} {e.Message}";
-        }
     }
 
     private static string Sha256(byte[] bytes)

@@ -38,13 +38,13 @@ public static class DatasetReader
     /// As <see cref="Scan(string, string?)"/>, and counts the samples that <paramref name="include"/> accepts
     /// (the samples of one shard) in <see cref="DatasetInfo.IncludedCount"/>.
     /// </summary>
-    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include) => Scan(path, idColumn, include, withRowSkipper: true);
+    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include) => Scan(path, idColumn, include, readIdsAlone: true);
 
     /// <summary>
-    /// As <see cref="Scan(string, string?, Func{string, bool}?)"/>; with <paramref name="withRowSkipper"/>
-    /// false, CsvHelper reads every row (the reference the row skipper is tested against).
+    /// As <see cref="Scan(string, string?, Func{string, bool}?)"/>; with <paramref name="readIdsAlone"/> false,
+    /// every row is read whole, by CsvHelper or the JSON parser (the reference the faster reads are tested against).
     /// </summary>
-    internal static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include, bool withRowSkipper)
+    internal static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include, bool readIdsAlone)
     {
         int included = 0;
         string fullPath = CheckPath(path);
@@ -55,7 +55,7 @@ public static class DatasetReader
         using (FileStream stream = OpenFile(fullPath))
         {
             size = stream.Length;
-            digest = ScanRows(stream, fullPath, idColumn, d => derived = d, withRowSkipper, sample =>
+            digest = ScanRows(stream, fullPath, idColumn, d => derived = d, readIdsAlone, sample =>
             {
                 if (firstRow.TryGetValue(sample.Id, out long earlier))
                 {
@@ -85,11 +85,11 @@ public static class DatasetReader
     }
 
     // Scan's pass: every sample to `found`; returns the SHA-256 of every byte of the file (the parsers may stop
-    // before the end, at trailing blank lines). CsvHelper checks a row's quoting only in the fields asked
-    // for, so the rows it reads are read whole.
-    private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool withRowSkipper, Action<Sample> found)
+    // before the end, at trailing blank lines). A JSONL row is parsed whole either way, and only its id is
+    // read from it; CsvHelper checks a row's quoting only in the fields asked for, so it reads rows whole.
+    private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool readIdsAlone, Action<Sample> found)
     {
-        if (withRowSkipper && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
+        if (readIdsAlone && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
         {
             return digest;
         }
@@ -97,7 +97,7 @@ public static class DatasetReader
         stream.Position = 0;
         using SHA256 hash = SHA256.Create();
         var hashing = new HashingReadStream(stream, hash);
-        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived))
+        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, readIdsAlone && !IsCsv(path) ? IdOnly : null))
         {
             found(sample);
         }
