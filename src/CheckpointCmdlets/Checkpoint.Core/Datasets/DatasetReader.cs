@@ -14,10 +14,10 @@ using CsvHelper.Configuration;
 namespace Checkpoint.Datasets;
 
 /// <summary>
-/// Streams the samples of a CSV (RFC 4180 through CsvHelper: quoted newlines, BOM, UTF-8) or JSONL file, in
-/// constant memory. A sample's id is the <c>id</c> column, or the column the caller names, or, when the
-/// dataset has no id column, 'r' and 16 hex digits of the SHA-256 of the row's content (keys sorted), so it
-/// stays the same when rows are reordered.
+/// Streams the samples of a CSV (RFC 4180: quoted newlines, BOM, UTF-8; plain rows read by the row skipper,
+/// anything else by CsvHelper) or JSONL file, in constant memory. A sample's id is the <c>id</c> column, or
+/// the column the caller names, or, when the dataset has no id column, 'r' and 16 hex digits of the SHA-256 of
+/// the row's content (keys sorted), so it stays the same when rows are reordered.
 /// </summary>
 public static class DatasetReader
 {
@@ -106,27 +106,27 @@ public static class DatasetReader
     }
 
     // As ReadCsvWithSkipper, for Scan: the row skipper reads the ids of the plain rows (checking every field's
-    // quoting, and hashing their bytes), CsvHelper reads on from the first row that is not. Null, having found no sample, for a file the skipper
-    // cannot start on (no id column, an empty file, another byte order mark).
+    // quoting, and hashing their bytes), CsvHelper reads on from the first row that is not. Null, having found
+    // no sample, for a file the skipper cannot start on (an empty file, no id column, another byte order mark).
     private static byte[]? ScanCsvWithSkipper(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, Action<Sample> found)
     {
         string[]? header = ReadCsvHeader(stream, path);
-        int idIndex = header is null ? -1 : FindIdColumn(header, idColumn, path);
-        if (idIndex < 0)
+        if (header is null)
         {
             return null;
         }
 
+        int idIndex = FindIdColumn(header, idColumn, path);
         using SHA256 hash = SHA256.Create();
         var skipper = new CsvRowSkipper(stream, hash);
-        if (!skipper.SkipHeader(header!))
+        if (idIndex < 0 || !skipper.SkipHeader(header))
         {
             return null;
         }
 
         reportDerived(false);
         long row = 0;
-        while (skipper.NextPassedRowId(header!.Length, idIndex, IdOnly) is string id)
+        while (skipper.NextPassedRowId(header.Length, idIndex, IdOnly) is string id)
         {
             found(new Sample(id, ++row, Array.Empty<KeyValuePair<string, object?>>()));
         }
