@@ -99,7 +99,7 @@ public sealed class CsvRowSkipperTests
 
         Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, shard, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => scanned));
         Assert.Equal(rows, scanned.RowCount);
-        Assert.Equal(Sha256(bytes), scanned.Fingerprint.Sha256);
+        Assert.Equal(DatasetReaderTests.Sha256Hex(bytes), scanned.Fingerprint.Sha256);
     }
 
     [Theory]
@@ -154,13 +154,7 @@ public sealed class CsvRowSkipperTests
         DatasetInfo plain = DatasetReader.Scan(path);
         Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => plain));
         Assert.Equal(20_002, plain.RowCount);
-        Assert.Equal(Sha256(File.ReadAllBytes(path)), plain.Fingerprint.Sha256);
-    }
-
-    private static string Sha256(byte[] bytes)
-    {
-        using var sha = System.Security.Cryptography.SHA256.Create();
-        return string.Concat(sha.ComputeHash(bytes).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(DatasetReaderTests.Sha256Hex(File.ReadAllBytes(path)), plain.Fingerprint.Sha256);
     }
 
     // The ids and row numbers read (with the fields of rows read with them), or the error.

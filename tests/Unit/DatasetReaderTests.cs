@@ -691,7 +691,7 @@ public sealed class DatasetReaderTests
 
     private static object? Field(Sample sample, string name) => sample.Fields.Single(f => f.Key == name).Value;
 
-    private static string Sha256Hex(byte[] bytes)
+    internal static string Sha256Hex(byte[] bytes)
     {
         using SHA256 sha = SHA256.Create();
         return string.Concat(sha.ComputeHash(bytes).Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
