@@ -26,7 +26,7 @@ public sealed class CsvRowSkipperTests
         using var dir = new TestDirectory();
         string path = dir.File("data.csv");
         File.WriteAllBytes(path, RandomCsv(random, out int rows));
-        Sample[] all = DatasetReader.Read(path, null, null, withRowSkipper: false).ToArray();
+        Sample[] all = DatasetReader.Read(path, null, null, fastReaders: false).ToArray();
         Assert.Equal(rows, all.Length);
         Sample[] whole = DatasetReader.Read(path).ToArray();
         Assert.Equal(all.Select(s => (s.Id, s.RowNumber)), whole.Select(s => (s.Id, s.RowNumber)));
@@ -46,7 +46,7 @@ public sealed class CsvRowSkipperTests
             });
 
             Sample[] passed = DatasetReader.Read(path, needsFields: wanted.Contains).ToArray();
-            Sample[] reference = DatasetReader.Read(path, null, wanted.Contains, withRowSkipper: false).ToArray();
+            Sample[] reference = DatasetReader.Read(path, null, wanted.Contains, fastReaders: false).ToArray();
             Assert.Equal(reference.Select(s => (s.Id, s.RowNumber, s.Fields.Count)), passed.Select(s => (s.Id, s.RowNumber, s.Fields.Count)));
 
             Assert.Equal(all.Select(s => (s.Id, s.RowNumber)), passed.Select(s => (s.Id, s.RowNumber)));
@@ -80,7 +80,7 @@ public sealed class CsvRowSkipperTests
 
         foreach (Func<string, bool>? needsFields in new Func<string, bool>?[] { null, _ => false, _ => true, id => id != "a1", id => id == "a3" })
         {
-            Assert.Equal(Outcome(() => DatasetReader.Read(path, null, needsFields, withRowSkipper: false)), Outcome(() => DatasetReader.Read(path, needsFields: needsFields)));
+            Assert.Equal(Outcome(() => DatasetReader.Read(path, null, needsFields, fastReaders: false)), Outcome(() => DatasetReader.Read(path, needsFields: needsFields)));
         }
     }
 
@@ -97,7 +97,7 @@ public sealed class CsvRowSkipperTests
 
         DatasetInfo scanned = DatasetReader.Scan(path, null, shard);
 
-        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, shard, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => scanned));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, shard, fastReaders: false)), DatasetReaderTests.ScanOutcome(() => scanned));
         Assert.Equal(rows, scanned.RowCount);
         Assert.Equal(DatasetReaderTests.Sha256Hex(bytes), scanned.Fingerprint.Sha256);
     }
@@ -121,7 +121,7 @@ public sealed class CsvRowSkipperTests
         string path = dir.File("data.csv");
         File.WriteAllText(path, content, new UTF8Encoding(false));
 
-        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path)));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path)));
     }
 
     [Fact]
@@ -146,13 +146,13 @@ public sealed class CsvRowSkipperTests
         string path = dir.File("data.csv");
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
         string odd = DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path));
-        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), odd);
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), odd);
         Assert.StartsWith(ErrorIds.MalformedCsv + " 20001 ", odd);
 
         text.Replace("\"odd\"quote", "plain");
         File.WriteAllText(path, text.ToString(), new UTF8Encoding(false));
         DatasetInfo plain = DatasetReader.Scan(path);
-        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), DatasetReaderTests.ScanOutcome(() => plain));
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), DatasetReaderTests.ScanOutcome(() => plain));
         Assert.Equal(20_002, plain.RowCount);
         Assert.Equal(DatasetReaderTests.Sha256Hex(File.ReadAllBytes(path)), plain.Fingerprint.Sha256);
     }

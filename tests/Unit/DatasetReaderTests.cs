@@ -36,7 +36,7 @@ public sealed class DatasetReaderTests
         string path = dir.File("data.jsonl");
         File.WriteAllText(path, content, s_utf8NoBom);
 
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, readIdsAlone: false)), ScanOutcome(() => DatasetReader.Scan(path)));
+        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), ScanOutcome(() => DatasetReader.Scan(path)));
     }
 
     /// <summary>What a scan found (counts, derived ids, fingerprint), or the error.</summary>

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -38,13 +39,14 @@ public static class DatasetReader
     /// As <see cref="Scan(string, string?)"/>, and counts the samples that <paramref name="include"/> accepts
     /// (the samples of one shard) in <see cref="DatasetInfo.IncludedCount"/>.
     /// </summary>
-    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include) => Scan(path, idColumn, include, readIdsAlone: true);
+    public static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include) => Scan(path, idColumn, include, fastReaders: true);
 
     /// <summary>
-    /// As <see cref="Scan(string, string?, Func{string, bool}?)"/>; with <paramref name="readIdsAlone"/> false,
-    /// every row is read whole, by CsvHelper or the JSON parser (the reference the faster reads are tested against).
+    /// As <see cref="Scan(string, string?, Func{string, bool}?)"/>; with <paramref name="fastReaders"/> false,
+    /// every row is read whole, by CsvHelper or as a line of text by the JSON parser (the reference the fast
+    /// readers are tested against).
     /// </summary>
-    internal static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include, bool readIdsAlone)
+    internal static DatasetInfo Scan(string path, string? idColumn, Func<string, bool>? include, bool fastReaders)
     {
         int included = 0;
         string fullPath = CheckPath(path);
@@ -55,7 +57,7 @@ public static class DatasetReader
         using (FileStream stream = OpenFile(fullPath))
         {
             size = stream.Length;
-            digest = ScanRows(stream, fullPath, idColumn, d => derived = d, readIdsAlone, sample =>
+            digest = ScanRows(stream, fullPath, idColumn, d => derived = d, fastReaders, sample =>
             {
                 if (firstRow.TryGetValue(sample.Id, out long earlier))
                 {
@@ -87,9 +89,9 @@ public static class DatasetReader
     // Scan's pass: every sample to `found`; returns the SHA-256 of every byte of the file (the parsers may stop
     // before the end, at trailing blank lines). A JSONL row is parsed whole either way, and only its id is
     // read from it; CsvHelper checks a row's quoting only in the fields asked for, so it reads rows whole.
-    private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool readIdsAlone, Action<Sample> found)
+    private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool fastReaders, Action<Sample> found)
     {
-        if (readIdsAlone && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
+        if (fastReaders && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
         {
             return digest;
         }
@@ -97,7 +99,7 @@ public static class DatasetReader
         stream.Position = 0;
         using SHA256 hash = SHA256.Create();
         var hashing = new HashingReadStream(stream, hash);
-        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, readIdsAlone && !IsCsv(path) ? IdOnly : null))
+        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, fastReaders && !IsCsv(path) ? IdOnly : null, fastReaders))
         {
             found(sample);
         }
@@ -149,19 +151,20 @@ public static class DatasetReader
     /// completed rows without making a string of every column.
     /// </summary>
     public static IEnumerable<Sample> Read(string path, string? idColumn = null, Func<string, bool>? needsFields = null) =>
-        Read(path, idColumn, needsFields, withRowSkipper: true);
+        Read(path, idColumn, needsFields, fastReaders: true);
 
     /// <summary>
-    /// As <see cref="Read(string, string?, Func{string, bool}?)"/>; with <paramref name="withRowSkipper"/>
-    /// false, CsvHelper reads every row (the reference the row skipper is tested against).
+    /// As <see cref="Read(string, string?, Func{string, bool}?)"/>; with <paramref name="fastReaders"/>
+    /// false, CsvHelper reads every row of a CSV, and a JSONL file is read as lines of text (the reference the
+    /// row skipper and the JSONL byte read are tested against).
     /// </summary>
-    internal static IEnumerable<Sample> Read(string path, string? idColumn, Func<string, bool>? needsFields, bool withRowSkipper)
+    internal static IEnumerable<Sample> Read(string path, string? idColumn, Func<string, bool>? needsFields, bool fastReaders)
     {
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
-        IEnumerable<Sample> samples = withRowSkipper && IsCsv(fullPath)
+        IEnumerable<Sample> samples = fastReaders && IsCsv(fullPath)
             ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
-            : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields);
+            : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields, fastReaders);
         foreach (Sample sample in samples)
         {
             yield return sample;
@@ -224,14 +227,13 @@ public static class DatasetReader
         return ReadHeader(csv, path);
     }
 
-    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields = null)
+    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
-        var reader = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
         return extension switch
         {
-            ".csv" => ReadCsv(reader, path, idColumn, reportDerived, needsFields),
-            ".jsonl" or ".ndjson" => ReadJsonl(reader, path, idColumn, reportDerived, needsFields),
+            ".csv" => ReadCsv(new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true), path, idColumn, reportDerived, needsFields),
+            ".jsonl" or ".ndjson" => ReadJsonl(stream, path, idColumn, reportDerived, needsFields, fastReaders),
             _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
         };
     }
@@ -361,70 +363,162 @@ public static class DatasetReader
         }
     }
 
-    private static IEnumerable<Sample> ReadJsonl(StreamReader text, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields)
+    // A JSONL file's lines as UTF-8 bytes (as text through StreamReader for UTF-16 and UTF-32 files, and for the
+    // reference read). Once the first row has named the id field, a row the caller does not need is read by
+    // its id alone straight from its bytes when that id is plain (a string or a whole number); any other row,
+    // and any row whose bytes the fast read finds unusual, is read as text, as before.
+    private static IEnumerable<Sample> ReadJsonl(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders)
     {
+        var idField = new JsonlIdField();
         long lineNumber = 0;
-        int idState = 0; // 0 unknown, 1 id column present, -1 derived
-        string? idName = null;
+        TextReader? text = null;
+        Utf8Lines? lines = fastReaders ? Utf8Lines.Open(stream, out text) : null;
+        if (lines is not null)
+        {
+            while (lines.Next(out ArraySegment<byte> bytes))
+            {
+                lineNumber++;
+                if (needsFields is not null && idField.Utf8Name is byte[] idName && PlainJsonlId(bytes, idName) is string id
+                    && id.Trim().Length > 0 && !needsFields(id))
+                {
+                    yield return new Sample(id, lineNumber, Array.Empty<KeyValuePair<string, object?>>());
+                }
+                else if (ReadJsonlRow(Utf8Text.Decode(bytes), lineNumber, idField, path, idColumn, reportDerived, needsFields) is Sample sample)
+                {
+                    yield return sample;
+                }
+            }
+
+            yield break;
+        }
+
+        text ??= new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
         string? line;
         while ((line = text.ReadLine()) is not null)
         {
             lineNumber++;
-            if (line.Trim().Length == 0)
+            if (ReadJsonlRow(line, lineNumber, idField, path, idColumn, reportDerived, needsFields) is Sample sample)
             {
-                continue;
+                yield return sample;
+            }
+        }
+    }
+
+    /// <summary>What a JSONL read knows of the id field: nothing before the first row, then its name, or that ids are derived.</summary>
+    private sealed class JsonlIdField
+    {
+        public int State { get; set; } // 0 unknown, 1 the field named Name, -1 derived
+
+        public string? Name { get; set; }
+
+        /// <summary>The name in UTF-8, for reading ids from a row's bytes.</summary>
+        public byte[]? Utf8Name { get; set; }
+    }
+
+    // One JSONL line read as text: its sample, or null for a blank line.
+    private static Sample? ReadJsonlRow(string line, long lineNumber, JsonlIdField idField, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields)
+    {
+        if (line.Trim().Length == 0)
+        {
+            return null;
+        }
+
+        KeyValuePair<string, object?>[] fields = Array.Empty<KeyValuePair<string, object?>>();
+        string? passedId = null;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(line);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not a JSON object. Each line of a JSONL dataset must be one object.", lineNumber);
             }
 
-            KeyValuePair<string, object?>[] fields = Array.Empty<KeyValuePair<string, object?>>();
-            string? passedId = null;
-            try
+            // A row the caller does not need is read by its id alone, as IdOf would read it.
+            if (idField.State > 0 && needsFields is not null && FirstProperty(document.RootElement, idField.Name!) is JsonElement idValue)
             {
-                using JsonDocument document = JsonDocument.Parse(line);
-                if (document.RootElement.ValueKind != JsonValueKind.Object)
+                string id = CheckedId(Convert.ToString(ToFieldValue(idValue), CultureInfo.InvariantCulture) ?? string.Empty, idField.Name!, path, lineNumber);
+                passedId = needsFields(id) ? null : id;
+            }
+
+            if (passedId is null)
+            {
+                fields = document.RootElement.EnumerateObject()
+                    .Select(p => new KeyValuePair<string, object?>(p.Name, ToFieldValue(p.Value)))
+                    .ToArray();
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not valid JSON: {e.Message}", lineNumber, e);
+        }
+
+        if (passedId is not null)
+        {
+            return new Sample(passedId, lineNumber, fields);
+        }
+
+        if (idField.State == 0)
+        {
+            int index = FindIdColumn(fields.Select(f => f.Key).ToArray(), idColumn, path);
+            idField.State = index >= 0 ? 1 : -1;
+            idField.Name = index >= 0 ? fields[index].Key : null;
+            idField.Utf8Name = index >= 0 ? Encoding.UTF8.GetBytes(fields[index].Key) : null;
+            reportDerived(idField.State < 0);
+        }
+
+        int idIndex = idField.State < 0 ? -1 : Array.FindIndex(fields, f => f.Key == idField.Name);
+        if (idField.State > 0 && idIndex < 0)
+        {
+            throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' line {lineNumber} has no '{idField.Name}' field, which the first row has. Give every row an id.", lineNumber);
+        }
+
+        return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
+    }
+
+    // The id of a JSONL row read from its bytes, when the row is one valid JSON object whose first property
+    // named `idName` is a string or a whole number that fits a long (the id the text read gives it); null
+    // for anything else, which is then read as text.
+    [MethodImpl(JitOptions.Optimized)]
+    private static string? PlainJsonlId(ArraySegment<byte> line, byte[] idName)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(new ReadOnlySpan<byte>(line.Array, line.Offset, line.Count), isFinalBlock: true, state: default);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            string? id = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                bool isId = id is null && reader.ValueTextEquals(idName);
+                reader.Read();
+                if (isId)
                 {
-                    throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not a JSON object. Each line of a JSONL dataset must be one object.", lineNumber);
+                    id = reader.TokenType switch
+                    {
+                        JsonTokenType.String => reader.GetString(),
+                        JsonTokenType.Number when reader.TryGetInt64(out long number) => number.ToString(CultureInfo.InvariantCulture),
+                        _ => null,
+                    };
+                    if (id is null)
+                    {
+                        return null;
+                    }
                 }
-
-                // A row the caller does not need is read by its id alone, as IdOf would read it.
-                if (idState > 0 && needsFields is not null && FirstProperty(document.RootElement, idName!) is JsonElement idValue)
+                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                 {
-                    string id = CheckedId(Convert.ToString(ToFieldValue(idValue), CultureInfo.InvariantCulture) ?? string.Empty, idName!, path, lineNumber);
-                    passedId = needsFields(id) ? null : id;
-                }
-
-                if (passedId is null)
-                {
-                    fields = document.RootElement.EnumerateObject()
-                        .Select(p => new KeyValuePair<string, object?>(p.Name, ToFieldValue(p.Value)))
-                        .ToArray();
+                    reader.Skip();
                 }
             }
-            catch (JsonException e)
-            {
-                throw new DatasetException(ErrorIds.MalformedJson, path, $"'{path}' line {lineNumber} is not valid JSON: {e.Message}", lineNumber, e);
-            }
 
-            if (passedId is not null)
-            {
-                yield return new Sample(passedId, lineNumber, fields);
-                continue;
-            }
-
-            if (idState == 0)
-            {
-                int index = FindIdColumn(fields.Select(f => f.Key).ToArray(), idColumn, path);
-                idState = index >= 0 ? 1 : -1;
-                idName = index >= 0 ? fields[index].Key : null;
-                reportDerived(idState < 0);
-            }
-
-            int idIndex = idState < 0 ? -1 : Array.FindIndex(fields, f => f.Key == idName);
-            if (idState > 0 && idIndex < 0)
-            {
-                throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' line {lineNumber} has no '{idName}' field, which the first row has. Give every row an id.", lineNumber);
-            }
-
-            yield return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
+            // The object's end, and nothing after it.
+            return reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0 && !reader.Read() ? id : null;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return null;
         }
     }
 
