@@ -126,38 +126,49 @@ try {
     ) | Format-Table -AutoSize | Out-Host
     Write-Host ("   Start-CheckpointRun is {0:0.00}x faster than ForEach-Object -Parallel`n" -f ($pm / $qm))
 
-    # 3. Resume at scale: a run with N completed records and 5 pending.
+    # 3. Resume at scale: a run with N completed records and 5 pending, of a CSV dataset and of the same rows
+    # as JSONL (each its own run, in its own folder).
     $scaleRows = if ($Quick) { 20005 } else { 1000005 }
     $skip = [int][math]::Floor($scaleRows / 5)
-    $scaleCsv = Join-Path $work 'scale.csv'
-    $writer = [IO.StreamWriter]::new($scaleCsv)
-    $writer.WriteLine('id,question')
-    for ($i = 1; $i -le $scaleRows; $i++) { $writer.WriteLine("q$i,question $i") }
-    $writer.Dispose()
-    $scaleOut = Join-Path $work 'scale-out'
-    $null = Invoke-Measured ("Import-Module '$ModulePath'; `$r = Start-CheckpointRun -Dataset '$scaleCsv' -Model scale -Process { `$_.id } -Limit 1 -OutputDirectory '$scaleOut'; @{ id = `$r.RunId } | ConvertTo-Json -Compress")
-    $runId = (Get-ChildItem $scaleOut -Filter *.jsonl | Select-Object -First 1).BaseName
-    $null = Invoke-StoreBench @('fill', $scaleOut, $runId, $scaleRows, $skip)
-    $resume = foreach ($i in 1..$Repeat) {
-        # Each resume finishes the pending samples; cutting its records off puts them back to pending for the
-        # next repetition (a truncation, not a rewrite: 200 MB of dirty pages would be flushed during the
-        # next measurement).
-        $jsonl = Join-Path $scaleOut "$runId.jsonl"
-        $before = (Get-Item $jsonl).Length
-        $r = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$global:first = `$null; `$null = Resume-CheckpointRun -RunId '$runId' -OutputDirectory '$scaleOut' -Process { if (`$null -eq `$global:first) { `$global:first = `$t.Elapsed.TotalSeconds }; `$_.id }; `$total = `$t.Elapsed.TotalSeconds; `$p = Get-Process -Id `$PID; @{ first = `$global:first; total = `$total; peakMB = `$p.PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
-        $s = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$st = Get-CheckpointStats -RunId '$runId' -OutputDirectory '$scaleOut'; @{ s = `$t.Elapsed.TotalSeconds; done = `$st.CompletedSamples; peakMB = (Get-Process -Id `$PID).PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
-        $file = [IO.File]::Open($jsonl, 'Open', 'ReadWrite')
-        try { $file.SetLength($before) } finally { $file.Dispose() }
-        [pscustomobject]@{ First = $r.first; Peak = $r.peakMB; Stats = $s.s; StatsPeak = $s.peakMB; Done = $s.done }
+    foreach ($format in 'csv', 'jsonl') {
+        $scaleData = Join-Path $work "scale.$format"
+        $writer = [IO.StreamWriter]::new($scaleData)
+        if ($format -eq 'csv') {
+            $writer.WriteLine('id,question')
+            for ($i = 1; $i -le $scaleRows; $i++) { $writer.WriteLine("q$i,question $i") }
+        }
+        else {
+            for ($i = 1; $i -le $scaleRows; $i++) { $writer.WriteLine("{`"id`":`"q$i`",`"question`":`"question $i`"}") }
+        }
+
+        $writer.Dispose()
+        $scaleOut = Join-Path $work "scale-out-$format"
+        $null = Invoke-Measured ("Import-Module '$ModulePath'; `$r = Start-CheckpointRun -Dataset '$scaleData' -Model scale -Process { `$_.id } -Limit 1 -OutputDirectory '$scaleOut'; @{ id = `$r.RunId } | ConvertTo-Json -Compress")
+        $runId = (Get-ChildItem $scaleOut -Filter *.jsonl | Select-Object -First 1).BaseName
+        $null = Invoke-StoreBench @('fill', $scaleOut, $runId, $scaleRows, $skip)
+        $resume = foreach ($i in 1..$Repeat) {
+            # Each resume finishes the pending samples; cutting its records off puts them back to pending for the
+            # next repetition (a truncation, not a rewrite: 200 MB of dirty pages would be flushed during the
+            # next measurement).
+            $jsonl = Join-Path $scaleOut "$runId.jsonl"
+            $before = (Get-Item $jsonl).Length
+            $r = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$global:first = `$null; `$null = Resume-CheckpointRun -RunId '$runId' -OutputDirectory '$scaleOut' -Process { if (`$null -eq `$global:first) { `$global:first = `$t.Elapsed.TotalSeconds }; `$_.id }; `$total = `$t.Elapsed.TotalSeconds; `$p = Get-Process -Id `$PID; @{ first = `$global:first; total = `$total; peakMB = `$p.PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
+            $s = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$st = Get-CheckpointStats -RunId '$runId' -OutputDirectory '$scaleOut'; @{ s = `$t.Elapsed.TotalSeconds; done = `$st.CompletedSamples; peakMB = (Get-Process -Id `$PID).PeakWorkingSet64 / 1MB } | ConvertTo-Json -Compress")
+            $file = [IO.File]::Open($jsonl, 'Open', 'ReadWrite')
+            try { $file.SetLength($before) } finally { $file.Dispose() }
+            [pscustomobject]@{ First = $r.first; Total = $r.total; Peak = $r.peakMB; Stats = $s.s; StatsPeak = $s.peakMB; Done = $s.done }
+        }
+        Write-Host "3. Resume at scale, $($format.ToUpperInvariant()) dataset: $($scaleRows - 5) completed records, 5 pending (median of $Repeat fresh processes)"
+        @(
+            [pscustomobject]@{ Measure = 'Resume-CheckpointRun until the first pending sample starts'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object First)) }
+            [pscustomobject]@{ Measure = 'Resume-CheckpointRun, the whole command'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object Total)) }
+            [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object Peak)) }
+            [pscustomobject]@{ Measure = 'Get-CheckpointStats'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object Stats)) }
+            [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object StatsPeak)) }
+        ) | Format-Table -AutoSize | Out-Host
+        if ($resume[0].Done -ne $scaleRows) { throw "Stats counted $($resume[0].Done) completed samples after the $format resume, expected $scaleRows." }
+        Remove-Item $scaleOut, $scaleData -Recurse -Force
     }
-    Write-Host "3. Resume at scale: $($scaleRows - 5) completed records, 5 pending (median of $Repeat fresh processes)"
-    @(
-        [pscustomobject]@{ Measure = 'Resume-CheckpointRun until the first pending sample starts'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object First)) }
-        [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object Peak)) }
-        [pscustomobject]@{ Measure = 'Get-CheckpointStats'; Value = '{0:0.00} s' -f (Get-Median ($resume | ForEach-Object Stats)) }
-        [pscustomobject]@{ Measure = 'peak memory of that pwsh process'; Value = '{0:0} MB' -f (Get-Median ($resume | ForEach-Object StatsPeak)) }
-    ) | Format-Table -AutoSize | Out-Host
-    if ($resume[0].Done -ne $scaleRows) { throw "Stats counted $($resume[0].Done) completed samples after the resume, expected $scaleRows." }
 }
 finally {
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue
