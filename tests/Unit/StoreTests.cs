@@ -14,6 +14,29 @@ public sealed class StoreTests
     private const string RunId = "20261128_data_model_0123abcd";
 
     [Fact]
+    public void OutputThatIsNotJsonIsRefusedUnlessAJsonWriterOfTheRunWroteIt()
+    {
+        var buffer = new Checkpoint.IO.GrowableBuffer();
+        System.Text.Json.Utf8JsonWriter? writer = null;
+        string Encode(string json, bool checkedJson)
+        {
+            CheckpointRecord record = Records.Completed("a");
+            buffer.Clear();
+            RecordCodec.Encode(
+                new CheckpointRecord { SampleId = record.SampleId, Status = record.Status, Attempt = record.Attempt, StartedAt = record.StartedAt, CompletedAt = record.CompletedAt, DurationMs = record.DurationMs, OutputJson = json, OutputJsonChecked = checkedJson },
+                buffer,
+                ref writer);
+            return Encoding.UTF8.GetString(buffer.Array, 0, buffer.Count);
+        }
+
+        string json = "{\"answer\":\"ok\",\"n\":[1,{\"deep\":null}]}";
+        Assert.Equal(Encode(json, checkedJson: false), Encode(json, checkedJson: true));
+        Assert.Contains("\"output\":" + json + ",", Encode(json, checkedJson: true), StringComparison.Ordinal);
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Encode("{\"answer\": ", checkedJson: false));
+        Assert.ThrowsAny<System.Text.Json.JsonException>(() => Encode("not json", checkedJson: false));
+    }
+
+    [Fact]
     public void AppendedRecordsLoadBackAndTheLatestRecordWins()
     {
         using var dir = new TestDirectory();

@@ -95,7 +95,7 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     {
         try
         {
-            return SampleOutcome.Success(PSJson.Serialize(output));
+            return SampleOutcome.SuccessWithCheckedJson(PSJson.Serialize(output));
         }
         catch (InvalidOperationException e)
         {

@@ -13,6 +13,12 @@ public sealed class SampleOutcome
     /// <summary>The result as JSON text; null stores JSON null.</summary>
     public string? OutputJson { get; private init; }
 
+    /// <summary>
+    /// True when <see cref="OutputJson"/> came out of a JSON writer of this project, so writing the record
+    /// need not parse it again to check it.
+    /// </summary>
+    internal bool OutputJsonChecked { get; private init; }
+
     /// <summary>The error's type name.</summary>
     public string? ErrorType { get; private init; }
 
@@ -33,6 +39,9 @@ public sealed class SampleOutcome
 
     /// <summary>A successful attempt.</summary>
     public static SampleOutcome Success(string? outputJson) => new() { Succeeded = true, OutputJson = outputJson };
+
+    /// <summary>A successful attempt whose JSON a JSON writer of this project wrote (see <see cref="OutputJsonChecked"/>).</summary>
+    internal static SampleOutcome SuccessWithCheckedJson(string? outputJson) => new() { Succeeded = true, OutputJson = outputJson, OutputJsonChecked = true };
 
     /// <summary>A failed attempt.</summary>
     public static SampleOutcome Failure(string type, string message, bool transient, int? httpStatus = null, string? context = null, System.TimeSpan? retryAfter = null) => new()

@@ -176,6 +176,7 @@ internal sealed class SampleRunner
             DurationMs = attempt.Timer.Elapsed.TotalMilliseconds,
             Shard = _plan.Shard?.ToString(),
             OutputJson = outcome.Succeeded ? outcome.OutputJson : null,
+            OutputJsonChecked = outcome.Succeeded && outcome.OutputJsonChecked,
             Error = outcome.Succeeded ? null : new RecordError
             {
                 Type = outcome.ErrorType ?? "Error",

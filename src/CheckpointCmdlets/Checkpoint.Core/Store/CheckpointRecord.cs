@@ -53,4 +53,10 @@ public sealed class CheckpointRecord
 
     /// <summary>The sample's result as JSON text (any depth); null stores JSON null.</summary>
     public string? OutputJson { get; init; }
+
+    /// <summary>
+    /// True when <see cref="OutputJson"/> came out of a JSON writer of this project (never for a record read
+    /// from a file), so that encoding the record does not parse it again to check it.
+    /// </summary>
+    internal bool OutputJsonChecked { get; init; }
 }

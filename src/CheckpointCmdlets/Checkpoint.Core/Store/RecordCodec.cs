@@ -107,7 +107,9 @@ internal static class RecordCodec
         }
         else
         {
-            writer.WriteRawValue(record.OutputJson);
+            // Output of a block went through PSJson's writer; any other is checked here, so that no record holds
+            // text that is not JSON.
+            writer.WriteRawValue(record.OutputJson, skipInputValidation: record.OutputJsonChecked);
         }
 
         writer.WriteEndObject();
