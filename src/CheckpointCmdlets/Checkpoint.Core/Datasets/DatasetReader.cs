@@ -99,7 +99,7 @@ public static class DatasetReader
         stream.Position = 0;
         using SHA256 hash = SHA256.Create();
         var hashing = new HashingReadStream(stream, hash);
-        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, fastReaders && !IsCsv(path) ? IdOnly : null, fastReaders))
+        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, fastReaders && !IsCsv(path) ? IdOnly : null, fastReaders, scanning: true))
         {
             found(sample);
         }
@@ -146,7 +146,8 @@ public static class DatasetReader
     }
 
     /// <summary>
-    /// Streams the samples of <paramref name="path"/>. Call Scan first to validate it. A row whose id
+    /// Streams the samples of <paramref name="path"/>. Call Scan first to validate it: a row read by its id
+    /// alone is not checked beyond its id. A row whose id
     /// <paramref name="needsFields"/> turns down comes with its id alone and no fields: a resume skips its
     /// completed rows without making a string of every column.
     /// </summary>
@@ -164,7 +165,7 @@ public static class DatasetReader
         using FileStream stream = OpenFile(fullPath);
         IEnumerable<Sample> samples = fastReaders && IsCsv(fullPath)
             ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
-            : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields, fastReaders);
+            : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields, fastReaders, scanning: false);
         foreach (Sample sample in samples)
         {
             yield return sample;
@@ -227,13 +228,13 @@ public static class DatasetReader
         return ReadHeader(csv, path);
     }
 
-    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders)
+    private static IEnumerable<Sample> ReadFrom(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders, bool scanning)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
         return extension switch
         {
             ".csv" => ReadCsv(new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true), path, idColumn, reportDerived, needsFields),
-            ".jsonl" or ".ndjson" => ReadJsonl(stream, path, idColumn, reportDerived, needsFields, fastReaders),
+            ".jsonl" or ".ndjson" => ReadJsonl(stream, path, idColumn, reportDerived, needsFields, fastReaders, scanning),
             _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
         };
     }
@@ -366,8 +367,9 @@ public static class DatasetReader
     // A JSONL file's lines as UTF-8 bytes (as text through StreamReader for UTF-16 and UTF-32 files, and for the
     // reference read). Once the first row has named the id field, a row the caller does not need is read by
     // its id alone straight from its bytes when that id is plain (a string or a whole number); any other row,
-    // and any row whose bytes the fast read finds unusual, is read as text, as before.
-    private static IEnumerable<Sample> ReadJsonl(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders)
+    // and any row whose bytes the fast read finds unusual, is read as text, as before. A scan checks the
+    // whole of every line; a read after a scan stops at the id.
+    private static IEnumerable<Sample> ReadJsonl(Stream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, bool fastReaders, bool scanning)
     {
         var idField = new JsonlIdField();
         long lineNumber = 0;
@@ -378,7 +380,7 @@ public static class DatasetReader
             while (lines.Next(out ArraySegment<byte> bytes))
             {
                 lineNumber++;
-                if (needsFields is not null && idField.Utf8Name is byte[] idName && PlainJsonlId(bytes, idName) is string id
+                if (needsFields is not null && idField.Utf8Name is byte[] idName && PlainJsonlId(bytes, idName, wholeLine: scanning) is string id
                     && id.Trim().Length > 0 && !needsFields(id))
                 {
                     yield return new Sample(id, lineNumber, Array.Empty<KeyValuePair<string, object?>>());
@@ -475,11 +477,12 @@ public static class DatasetReader
         return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
     }
 
-    // The id of a JSONL row read from its bytes, when the row is one valid JSON object whose first property
-    // named `idName` is a string or a whole number that fits a long (the id the text read gives it); null
-    // for anything else, which is then read as text.
+    // The id of a JSONL row read from its bytes, when the row is a JSON object whose first property named
+    // `idName` is a string or a whole number that fits a long (the id the text read gives it); null for
+    // anything else, which is then read as text. With `wholeLine` the rest of the line is checked too (one
+    // valid object, nothing after it); without, the read stops at the id, for a file a scan has checked.
     [MethodImpl(JitOptions.Optimized)]
-    private static string? PlainJsonlId(ArraySegment<byte> line, byte[] idName)
+    private static string? PlainJsonlId(ArraySegment<byte> line, byte[] idName, bool wholeLine)
     {
         try
         {
@@ -502,9 +505,9 @@ public static class DatasetReader
                         JsonTokenType.Number when reader.TryGetInt64(out long number) => number.ToString(CultureInfo.InvariantCulture),
                         _ => null,
                     };
-                    if (id is null)
+                    if (id is null || !wholeLine)
                     {
-                        return null;
+                        return id;
                     }
                 }
                 else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
