@@ -125,6 +125,22 @@ public sealed class CsvRowSkipperTests
     }
 
     [Fact]
+    public void AHeaderTheSkipperTurnsDownAfterARefillIsHashedOnce()
+    {
+        // A byte order mark, then a header longer than the skipper's buffer that ends in a lone carriage return:
+        // the skipper has hashed the mark when it turns the header down, and CsvHelper reads from the top.
+        using var dir = new TestDirectory();
+        string path = dir.File("data.csv");
+        File.WriteAllText(path, "\uFEFFid," + new string('n', 70_000) + "\rq1,x\nq2,x\n", new UTF8Encoding(false));
+
+        DatasetInfo scanned = DatasetReader.Scan(path);
+
+        Assert.Equal(2, scanned.RowCount);
+        Assert.Equal(DatasetReaderTests.Sha256Hex(File.ReadAllBytes(path)), scanned.Fingerprint.Sha256);
+        Assert.Equal(DatasetReaderTests.ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), DatasetReaderTests.ScanOutcome(() => scanned));
+    }
+
+    [Fact]
     public void ScanningAFileLargerThanTheBufferHashesEveryByteOnce()
     {
         // A row longer than the skipper's buffer, many buffers of short rows, a blank line (CsvHelper reads on

@@ -87,61 +87,21 @@ public static partial class DatasetReader
 
     // Scan's pass: every sample to `found`; returns the SHA-256 of every byte of the file (the parsers may stop
     // before the end, at trailing blank lines). A JSONL row is parsed whole either way, and only its id is
-    // read from it; CsvHelper checks a row's quoting only in the fields asked for, so it reads rows whole.
+    // read from it.
     private static byte[] ScanRows(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, bool fastReaders, Action<Sample> found)
     {
-        if (fastReaders && IsCsv(path) && ScanCsvWithSkipper(stream, path, idColumn, reportDerived, found) is byte[] digest)
-        {
-            return digest;
-        }
-
+        using SHA256 hash = SHA256.Create();
         stream.Position = 0;
-        using SHA256 hash = SHA256.Create();
-        var hashing = new HashingReadStream(stream, hash);
-        foreach (Sample sample in ReadFrom(hashing, path, idColumn, reportDerived, fastReaders && !IsCsv(path) ? IdOnly : null, fastReaders, scanning: true))
+        IEnumerable<Sample> samples = fastReaders && IsCsv(path)
+            ? ReadCsvWithSkipper(stream, path, idColumn, reportDerived, IdOnly, hash)
+            : ReadFrom(new HashingReadStream(stream, hash), path, idColumn, reportDerived, fastReaders ? IdOnly : null, fastReaders, scanning: true);
+        foreach (Sample sample in samples)
         {
             found(sample);
         }
 
-        return hashing.Finish();
-    }
-
-    // As ReadCsvWithSkipper, for Scan: the row skipper reads the ids of the plain rows (checking every field's
-    // quoting, and hashing their bytes), CsvHelper reads on from the first row that is not. Null, having found
-    // no sample, for a file the skipper cannot start on (an empty file, no id column, another byte order mark).
-    private static byte[]? ScanCsvWithSkipper(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, Action<Sample> found)
-    {
-        string[]? header = ReadCsvHeader(stream, path);
-        if (header is null)
-        {
-            return null;
-        }
-
-        int idIndex = FindIdColumn(header, idColumn, path);
-        using SHA256 hash = SHA256.Create();
-        var skipper = new CsvRowSkipper(stream, hash);
-        if (idIndex < 0 || !skipper.SkipHeader(header))
-        {
-            return null;
-        }
-
-        reportDerived(false);
-        long row = 0;
-        while (skipper.NextPassedRowId(header.Length, idIndex, IdOnly) is string id)
-        {
-            found(new Sample(id, ++row, Array.Empty<KeyValuePair<string, object?>>()));
-        }
-
-        skipper.HashPassedRows();
-        stream.Position = skipper.RowStart;
-        var hashing = new HashingReadStream(stream, hash);
-        var rest = new StreamReader(hashing, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false, bufferSize: 65536, leaveOpen: true);
-        foreach (Sample sample in ReadCsv(rest, path, idColumn, _ => { }, null, new CsvStart(header, idIndex, row, skipper.LineBreaks)))
-        {
-            found(sample);
-        }
-
-        return hashing.Finish();
+        // Every byte read so far went to the hash: it takes the rest of the file from where the reading stopped.
+        return new HashingReadStream(stream, hash).Finish();
     }
 
     /// <summary>
@@ -163,7 +123,7 @@ public static partial class DatasetReader
         string fullPath = CheckPath(path);
         using FileStream stream = OpenFile(fullPath);
         IEnumerable<Sample> samples = fastReaders && IsCsv(fullPath)
-            ? ReadCsvWithSkipper(stream, fullPath, idColumn, needsFields)
+            ? ReadCsvWithSkipper(stream, fullPath, idColumn, _ => { }, needsFields, hash: null)
             : ReadFrom(stream, fullPath, idColumn, _ => { }, needsFields, fastReaders, scanning: false);
         foreach (Sample sample in samples)
         {
@@ -172,29 +132,28 @@ public static partial class DatasetReader
     }
 
     // CsvRowSkipper reads the rows, those that need no fields by their id alone; CsvHelper reads on from the
-    // first row the skipper does not find plain. Without needsFields every row is read whole.
-    private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Func<string, bool>? needsFields)
+    // first row the skipper does not find plain (or from the top, for a file the skipper cannot start on).
+    // Without needsFields every row is read whole. With `hash` (a scan), every byte read goes to it (the caller
+    // hashes what is left of the file), and the rows CsvHelper reads are read whole: it checks a row's
+    // quoting only in the fields it is asked for.
+    private static IEnumerable<Sample> ReadCsvWithSkipper(FileStream stream, string path, string? idColumn, Action<bool> reportDerived, Func<string, bool>? needsFields, HashAlgorithm? hash)
     {
         string[]? header = ReadCsvHeader(stream, path);
-        if (header is null)
-        {
-            yield break;
-        }
-
-        int idIndex = FindIdColumn(header, idColumn, path);
-        var skipper = new CsvRowSkipper(stream);
+        int idIndex = header is null ? -1 : FindIdColumn(header, idColumn, path);
+        var skipper = new CsvRowSkipper(stream, hash);
         long row = 0;
         CsvStart? start = null;
-        if (idIndex >= 0 && skipper.SkipHeader(header))
+        if (idIndex >= 0 && skipper.SkipHeader(header!))
         {
+            reportDerived(false);
             while (true)
             {
-                if (needsFields is not null && skipper.NextPassedRowId(header.Length, idIndex, needsFields) is string id)
+                if (needsFields is not null && skipper.NextPassedRowId(header!.Length, idIndex, needsFields) is string id)
                 {
                     row++;
                     yield return new Sample(id, row, Array.Empty<KeyValuePair<string, object?>>());
                 }
-                else if (skipper.NextRowFields(header.Length, idIndex) is string?[] values)
+                else if (skipper.NextRowFields(header!.Length, idIndex) is string?[] values)
                 {
                     row++;
                     yield return new Sample(values[idIndex]!, row, Fields(header, values));
@@ -205,12 +164,19 @@ public static partial class DatasetReader
                 }
             }
 
-            start = new CsvStart(header, idIndex, row, skipper.LineBreaks);
+            skipper.HashPassedRows();
+            start = new CsvStart(header!, idIndex, row, skipper.LineBreaks);
+        }
+        else
+        {
+            // CsvHelper reads the file from its first byte, which the hash is to take from there too.
+            hash?.Initialize();
         }
 
         stream.Position = start is null ? 0 : skipper.RowStart;
-        var rest = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: start is null, bufferSize: 65536, leaveOpen: true);
-        foreach (Sample sample in ReadCsv(rest, path, idColumn, _ => { }, needsFields, start))
+        Stream rest = hash is null ? stream : new HashingReadStream(stream, hash);
+        var text = new StreamReader(rest, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: start is null, bufferSize: 65536, leaveOpen: true);
+        foreach (Sample sample in ReadCsv(text, path, idColumn, start is null ? reportDerived : _ => { }, hash is null ? needsFields : null, start))
         {
             yield return sample;
         }
