@@ -15,44 +15,6 @@ public sealed class DatasetReaderTests
 {
     private static readonly Encoding s_utf8NoBom = new UTF8Encoding(false);
 
-    // ---- Scans read ids alone ----------------------------------------------------------------------------
-
-    // A scan reads each JSONL row's id alone once the id field is known; what it finds (counts, fingerprint,
-    // errors and their lines) must be what reading every row whole finds.
-    [Theory]
-    [InlineData("{\"id\":\"a1\",\"q\":\"x\"}\n{\"id\":2,\"q\":[1,{\"n\":null}]}\n\n  \n{\"q\":\"y\",\"id\":\"a3\"}")]
-    [InlineData("\uFEFF{\"id\":\"a1\"}\r\n{\"id\":\"a2\"}\r\n")]
-    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a2\"}\n{\"id\":\"a1\"}\n")]
-    [InlineData("{\"id\":\"a1\"}\n{\"q\":\"no id\"}\n")]
-    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"  \"}\n")]
-    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a2\",\"q\":\"unclosed}\n")]
-    [InlineData("{\"id\":\"a1\"}\n[1,2]\n")]
-    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a2\"} trailing\n")]
-    [InlineData("{\"id\":\"a1\",\"id\":\"dup\"}\n{\"id\":\"a2\",\"id\":\"a1\"}\n")]
-    [InlineData("{\"q\":\"derived\"}\n{\"q\":\"derived too\"}\n")]
-    public void AJsonlScanFindsWhatReadingEveryRowWholeFinds(string content)
-    {
-        using var dir = new TestDirectory();
-        string path = dir.File("data.jsonl");
-        File.WriteAllText(path, content, s_utf8NoBom);
-
-        Assert.Equal(ScanOutcome(() => DatasetReader.Scan(path, null, null, fastReaders: false)), ScanOutcome(() => DatasetReader.Scan(path)));
-    }
-
-    /// <summary>What a scan found (counts, derived ids, fingerprint), or the error.</summary>
-    internal static string ScanOutcome(Func<DatasetInfo> scan)
-    {
-        try
-        {
-            DatasetInfo info = scan();
-            return $"{info.RowCount} {info.IncludedCount} {info.DerivedIds} {info.Fingerprint.Size} {info.Fingerprint.Sha256}";
-        }
-        catch (DatasetException e)
-        {
-            return $"{e.ErrorId} {e.RowNumber} {e.Message}";
-        }
-    }
-
     // ---- CSV parsing -------------------------------------------------------------------------------------
 
     [Fact]
@@ -688,6 +650,20 @@ public sealed class DatasetReaderTests
     }
 
     // ---- Helpers -----------------------------------------------------------------------------------------
+
+    /// <summary>What a scan found (counts, derived ids, fingerprint), or the error.</summary>
+    internal static string ScanOutcome(Func<DatasetInfo> scan)
+    {
+        try
+        {
+            DatasetInfo info = scan();
+            return $"{info.RowCount} {info.IncludedCount} {info.DerivedIds} {info.Fingerprint.Size} {info.Fingerprint.Sha256}";
+        }
+        catch (DatasetException e)
+        {
+            return $"{e.ErrorId} {e.RowNumber} {e.Message}";
+        }
+    }
 
     private static object? Field(Sample sample, string name) => sample.Fields.Single(f => f.Key == name).Value;
 

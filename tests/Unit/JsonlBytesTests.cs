@@ -61,6 +61,15 @@ public sealed class JsonlBytesTests
     [InlineData("{\"id\":\"a1\"}\n{\"q\":{\"id\":\"nested\"}}\n")]
     [InlineData("{\"id\":\"a1\"}\n{\"q\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],\"id\":\"a2\"}\n")]
     [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a1\"}\n")]
+    [InlineData("{\"id\":\"a1\",\"q\":\"x\"}\n{\"id\":2,\"q\":[1,{\"n\":null}]}\n\n  \n{\"q\":\"y\",\"id\":\"a3\"}")]
+    [InlineData("\uFEFF{\"id\":\"a1\"}\r\n{\"id\":\"a2\"}\r\n")]
+    [InlineData("{\"id\":\"a1\"}\n{\"q\":\"no id\"}\n")]
+    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"  \"}\n")]
+    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a2\",\"q\":\"unclosed}\n")]
+    [InlineData("{\"id\":\"a1\"}\n[1,2]\n")]
+    [InlineData("{\"id\":\"a1\"}\n{\"id\":\"a2\"} trailing\n")]
+    [InlineData("{\"id\":\"a1\",\"id\":\"dup\"}\n{\"id\":\"a2\",\"id\":\"a1\"}\n")]
+    [InlineData("{\"q\":\"derived\"}\n{\"q\":\"derived too\"}\n")]
     public void OddInputReadsAsTextReadsIt(string content)
     {
         using var dir = new TestDirectory();
