@@ -1,4 +1,8 @@
 # After a SIGTERM stop the process exits 143, so that schedulers count the task as stopped, not finished.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
+}
+
 Describe 'The exit code after SIGTERM' -Skip:(-not $IsLinux) {
     It 'is 143 once the run is closed as Interrupted' {
         $dir = Join-Path $TestDrive 'exit'
@@ -23,7 +27,7 @@ Start-CheckpointRun -Dataset '$data' -OutputDirectory '$out' -Process { Start-Sl
             Get-Content (Join-Path $dir 'stdout.txt') -Raw | Should -Not -Match 'finished'
         }
         finally {
-            if (-not $child.HasExited) { $child.Kill() }
+            Stop-ChildProcess $child
         }
     }
 }

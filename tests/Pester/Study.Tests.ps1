@@ -134,9 +134,9 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
     }
 
     AfterAll {
-        if ($script:Server -and -not $Server.HasExited) {
-            $Server.Kill()
-            $null = $Server.WaitForExit(10000)
+        if ($script:Server) {
+            Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
+            Stop-ChildProcess $Server
         }
     }
 

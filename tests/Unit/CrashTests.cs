@@ -113,6 +113,10 @@ public sealed class CrashTests
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+
+        // Without the runtime's debugger pipes and diagnostics socket: a killed writer could not remove them
+        // from the temporary folder, and test runs would pile them up there.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (string arg in new[] { "exec", assembly, mode, directory, RunId, count.ToString(System.Globalization.CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(arg);

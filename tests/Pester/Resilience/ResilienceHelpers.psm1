@@ -87,9 +87,30 @@ function Get-ChildOutput {
 }
 
 function Wait-ChildExit {
-    # Waits at most $TimeoutSeconds for the process to exit; returns $true when it did.
+    # Waits at most $TimeoutSeconds for the process to exit; returns $true when it did, after removing what
+    # the process left in the temporary folder.
     param([Parameter(Mandatory)][System.Diagnostics.Process] $Process, [double] $TimeoutSeconds = 30)
-    return $Process.WaitForExit([int]($TimeoutSeconds * 1000))
+    $exited = $Process.WaitForExit([int]($TimeoutSeconds * 1000))
+    if ($exited) { Remove-ProcessLeftover $Process }
+    return $exited
+}
+
+function Remove-ProcessLeftover {
+    <#
+    A pwsh that ends by a signal (SIGKILL, and SIGTERM too) leaves in the temporary folder what the .NET
+    runtime and PowerShell made there for debuggers and Enter-PSHostProcess: two clr-debug-pipe FIFOs, a
+    dotnet-diagnostic socket and a CoreFxPipe_PSHost socket, named by its process id. Test run after test
+    run they pile up, and PowerShell reads the whole folder when a location lies under it. Removes them
+    once $Process has exited; a process still running keeps its own.
+    #>
+    param([Parameter(Mandatory)][System.Diagnostics.Process] $Process)
+    if (-not $Process.HasExited) { return }
+    $id = $Process.Id
+    $temp = [System.IO.Path]::GetTempPath()
+    foreach ($pattern in "clr-debug-pipe-$id-*", "dotnet-diagnostic-$id-*", "CoreFxPipe_PSHost.*.$id.*") {
+        Get-ChildItem -LiteralPath $temp -Filter $pattern -Force -ErrorAction SilentlyContinue |
+            Remove-Item -Force -ErrorAction SilentlyContinue
+    }
 }
 
 function Stop-ChildProcess {
@@ -101,7 +122,7 @@ function Stop-ChildProcess {
     }
     catch [System.InvalidOperationException] { }
     catch [System.ComponentModel.Win32Exception] { }
-    $null = $Process.WaitForExit([int]($TimeoutSeconds * 1000))
+    $null = Wait-ChildExit $Process $TimeoutSeconds
 }
 
 function Wait-Condition {
