@@ -14,11 +14,12 @@ using Polly.Timeout;
 namespace Checkpoint.Runs;
 
 /// <summary>
-/// Runs one sample to its end: each attempt inside a Polly pipeline (retry with exponential backoff and
-/// jitter, Retry-After honoured and capped; an optional per-attempt timeout), every attempt recorded through
-/// the store's single writer. A failed attempt that will be retried, or that is abandoned (run stopping,
-/// API outage), is recorded as not final, so the sample stays pending; only a permanent error or exhausted
-/// retries record a final failure. Safe to use from several worker threads at once.
+/// Runs one sample to its end: a first attempt, and when it failed in a way that may be retried, the
+/// retries in a Polly pipeline (exponential backoff and jitter, Retry-After honoured and capped), each
+/// attempt under an optional Polly timeout, every attempt recorded through the store's single writer. A
+/// failed attempt that will be retried, or that is abandoned (run stopping, API outage), is recorded as not
+/// final, so the sample stays pending; only a permanent error or exhausted retries record a final failure.
+/// Safe to use from several worker threads at once.
 /// </summary>
 internal sealed class SampleRunner
 {
@@ -28,7 +29,9 @@ internal sealed class SampleRunner
     private readonly CheckpointStore _store;
     private readonly OutageBreaker _breaker;
     private readonly SecretMasker _masker;
-    private readonly ResiliencePipeline<SampleOutcome> _retry;
+    // Built when a first attempt fails in a way that may be retried. Most samples never need it, and in a
+    // fresh process building and running it is code compiled for the first time (see README, Benchmarks).
+    private readonly Lazy<ResiliencePipeline<SampleOutcome>> _retry;
     private readonly ResiliencePipeline? _timeout;
 
     public SampleRunner(RunPlan plan, CheckpointStore store, OutageBreaker breaker)
@@ -37,30 +40,7 @@ internal sealed class SampleRunner
         _store = store;
         _breaker = breaker;
         _masker = new SecretMasker(plan.Config);
-        var builder = new ResiliencePipelineBuilder<SampleOutcome>();
-        if (plan.MaxRetries > 0)
-        {
-            builder.AddRetry(new RetryStrategyOptions<SampleOutcome>
-            {
-                MaxRetryAttempts = plan.MaxRetries,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = plan.RetryDelay,
-                MaxDelay = plan.MaxRetryDelay,
-                ShouldHandle = args => new ValueTask<bool>(args.Outcome.Result is { Succeeded: false, Transient: true } && _breaker.AllowsRetry),
-                DelayGenerator = args => new ValueTask<TimeSpan?>(
-                    args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _plan.MaxRetryDelay ? asked : _plan.MaxRetryDelay) : null),
-                OnRetry = args =>
-                {
-                    Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
-                    (CheckpointRecord record, string? errorContext) = NewRecord(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
-                    _store.Append(record, errorContext);
-                    return default;
-                },
-            });
-        }
-
-        _retry = builder.Build();
+        _retry = new Lazy<ResiliencePipeline<SampleOutcome>>(NewRetryPipeline);
         _timeout = plan.Timeout is TimeSpan limit ? new ResiliencePipelineBuilder().AddTimeout(limit).Build() : null;
     }
 
@@ -88,40 +68,79 @@ internal sealed class SampleRunner
     public RecordStatus? Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(this, sample, processor, previousAttempts);
+        SampleOutcome outcome = RunAttempt(attempt, cancellationToken);
+        if (ShouldRetry(outcome))
+        {
+            outcome = Retry(attempt, outcome, cancellationToken);
+        }
+
+        bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
+        (CheckpointRecord record, string? errorContext) = NewRecord(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
+        RecordStatus? status = abandoned ? null : record.Status;
+        Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
+        void Finished() => Sink(RunEvent.Finished(
+            abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
+            status,
+            givenUp: status == RecordStatus.Failed,
+            abandoned: toRetry));
+        if (Queue is RecordQueue queue && attempt.Timer.Elapsed < QueuedBelow)
+        {
+            queue.Post(record, errorContext, Finished);
+        }
+        else
+        {
+            // A slow sample is reported before the next one starts, as a caller that stops the pipeline
+            // after it (Select-Object -First) expects; the samples queued before it come first.
+            Queue?.Flush();
+            _store.Append(record, errorContext);
+            Finished();
+        }
+
+        return status;
+    }
+
+    // Whether an attempt that ended with this outcome gets another (while retries are left).
+    private bool ShouldRetry(SampleOutcome? outcome) =>
+        _plan.MaxRetries > 0 && outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry;
+
+    // The retries after a first attempt that ended with <paramref name="first"/>: the pipeline is handed that
+    // outcome as its first execution's, so that it counts, waits and records exactly as if it had run it.
+    private SampleOutcome Retry(Attempt attempt, SampleOutcome first, CancellationToken cancellationToken)
+    {
+        attempt.FirstOutcome = first;
         ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
         try
         {
             context.Properties.Set(s_attemptKey, attempt);
-            SampleOutcome outcome = _retry.Execute(static (ctx, a) => a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
-            bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
-            (CheckpointRecord record, string? errorContext) = NewRecord(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
-            RecordStatus? status = abandoned ? null : record.Status;
-            Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
-            void Finished() => Sink(RunEvent.Finished(
-                abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
-                status,
-                givenUp: status == RecordStatus.Failed,
-                abandoned: toRetry));
-            if (Queue is RecordQueue queue && attempt.Timer.Elapsed < QueuedBelow)
-            {
-                queue.Post(record, errorContext, Finished);
-            }
-            else
-            {
-                // A slow sample is reported before the next one starts, as a caller that stops the pipeline
-                // after it (Select-Object -First) expects; the samples queued before it come first.
-                Queue?.Flush();
-                _store.Append(record, errorContext);
-                Finished();
-            }
-
-            return status;
+            return _retry.Value.Execute(static (ctx, a) => a.TakeFirstOutcome() ?? a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
     }
+
+    private ResiliencePipeline<SampleOutcome> NewRetryPipeline() =>
+        new ResiliencePipelineBuilder<SampleOutcome>()
+            .AddRetry(new RetryStrategyOptions<SampleOutcome>
+            {
+                MaxRetryAttempts = _plan.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _plan.RetryDelay,
+                MaxDelay = _plan.MaxRetryDelay,
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome.Result)),
+                DelayGenerator = args => new ValueTask<TimeSpan?>(
+                    args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _plan.MaxRetryDelay ? asked : _plan.MaxRetryDelay) : null),
+                OnRetry = args =>
+                {
+                    Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
+                    (CheckpointRecord record, string? errorContext) = NewRecord(attempt, args.Outcome.Result!, final: false, $" (will retry in {args.RetryDelay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)");
+                    _store.Append(record, errorContext);
+                    return default;
+                },
+            })
+            .Build();
 
     [MethodImpl(JitOptions.Optimized)]
     private SampleOutcome RunAttempt(Attempt attempt, CancellationToken cancellationToken)
@@ -218,5 +237,15 @@ internal sealed class SampleRunner
         public SampleContext? Context { get; set; }
 
         public Stopwatch Timer { get; } = new();
+
+        /// <summary>The outcome of the attempt made before the retry pipeline took over, until it asks for it.</summary>
+        public SampleOutcome? FirstOutcome { get; set; }
+
+        public SampleOutcome? TakeFirstOutcome()
+        {
+            SampleOutcome? first = FirstOutcome;
+            FirstOutcome = null;
+            return first;
+        }
     }
 }
