@@ -119,10 +119,10 @@ Start-CheckpointRun -Dataset '$($csv.Replace("'", "''"))' -OutputDirectory '$($o
     }
 
     AfterAll {
-        if ($child -and -not $child.HasExited) {
-            Stop-Process -Id $child.Id -Force
+        if ($child) {
+            Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
+            Stop-ChildProcess $child
         }
-        if ($child) { $child.WaitForExit(10000) | Out-Null }
     }
 
     It 'has the child process holding the run' {
