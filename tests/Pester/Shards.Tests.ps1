@@ -1,6 +1,7 @@
 # Shards as array tasks on one machine: real processes, one file per shard, merged reads, re-sharding.
 BeforeAll {
     Import-Module $env:CHECKPOINT_TEST_MODULE -Force
+    Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
     $script:Pwsh = Join-Path $PSHOME 'pwsh'
     $script:Data = Join-Path $TestDrive 'study.csv'
     1..2000 | ForEach-Object { [pscustomobject]@{ id = "q$_"; answer = "#### $_" } } | Export-Csv $Data -NoTypeInformation
@@ -44,12 +45,12 @@ Describe 'Four shards of one run, as four processes at once' {
         }
 
         foreach ($s in $Shards) {
-            if (-not $s.Process.WaitForExit(120000)) { $s.Process.Kill() }
+            if (-not (Wait-ChildExit $s.Process 120)) { Stop-ChildProcess $s.Process }
         }
     }
 
     AfterAll {
-        foreach ($s in $Shards) { if (-not $s.Process.HasExited) { $s.Process.Kill() } }
+        foreach ($s in $Shards) { Stop-ChildProcess $s.Process }
     }
 
     It 'refuses a duplicate of a running shard with RunLocked, naming the holder' {

@@ -100,8 +100,8 @@ function Remove-ProcessLeftover {
     A pwsh that ends by a signal (SIGKILL, and SIGTERM too) leaves in the temporary folder what the .NET
     runtime and PowerShell made there for debuggers and Enter-PSHostProcess: two clr-debug-pipe FIFOs, a
     dotnet-diagnostic socket and a CoreFxPipe_PSHost socket, named by its process id. Test run after test
-    run they pile up, and PowerShell reads the whole folder when a location lies under it. Removes them
-    once $Process has exited; a process still running keeps its own.
+    run they pile up, and a runspace opened at a location under that folder reads the whole of it. Removes
+    them once $Process has exited; a process still running keeps its own.
     #>
     param([Parameter(Mandatory)][System.Diagnostics.Process] $Process)
     if (-not $Process.HasExited) { return }
