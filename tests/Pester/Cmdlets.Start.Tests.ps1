@@ -112,6 +112,23 @@ Describe 'Start-CheckpointRun: the -Dataset parameter' {
             'q3|q3|What is 3 times ten?|30|id,question,answer'
         )
     }
+
+    It 'gives the block $_ as a PSCustomObject it can add properties to, at ThrottleLimit <Throttle>' -TestCases @(
+        @{ Throttle = 1 }, @{ Throttle = 2 }
+    ) {
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 3
+        $summary = Start-CheckpointRun $csv -ThrottleLimit $Throttle -OutputDirectory $out -Process {
+            if ($_ -isnot [pscustomobject]) { throw "`$_ is a $($_.GetType().FullName)" }
+            $_ | Add-Member -NotePropertyName doubled -NotePropertyValue (2 * [int]$_.answer)
+            $_.PSObject.Properties.Add([psnoteproperty]::new('tag', "t$($_.id)"))
+            $_
+        }
+        $summary.CompletedSamples | Should -Be 3
+        $outputs = @(Get-Content $summary.Path | ForEach-Object { ($_ | ConvertFrom-Json).output } | Sort-Object id)
+        ($outputs | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.id, $_.answer, $_.doubled, $_.tag }) |
+            Should -Be @('q1|10|20|tq1', 'q2|20|40|tq2', 'q3|30|60|tq3')
+        $outputs[0].PSObject.Properties.Name | Should -Be @('id', 'question', 'answer', 'doubled', 'tag')
+    }
 }
 
 Describe 'Start-CheckpointRun: how the block runs on the caller''s thread' {
