@@ -207,6 +207,30 @@ Describe 'Resume-CheckpointRun: a state file it cannot trust' {
         Get-Content $started.Path -Raw | Should -BeExactly $jsonlBefore
     }
 
+    It 'writes CannotResume for a kept setting outside its parameter''s range (<Case>), and runs nothing' -TestCases @(
+        @{ Case = 'a negative retry delay'; Setting = 'retry_delay_seconds'; Value = '-5'; Message = '*retry_delay_seconds = -5, outside the range of -RetryDelaySeconds (0 to 3600)*' }
+        @{ Case = 'a ThrottleLimit of 0'; Setting = 'throttle_limit'; Value = '0'; Message = '*throttle_limit = 0, outside the range of -ThrottleLimit (1 to 1024)*' }
+        @{ Case = 'a retry count that is no number'; Setting = 'max_retries'; Value = '"many"'; Message = '*max_retries = many, which -MaxRetries does not take*' }
+    ) {
+        $text = Get-Content $statePath -Raw
+        $pattern = '"' + $Setting + '": [0-9.]+'
+        $text | Should -Match $pattern
+        Write-TextFile $statePath ($text -replace $pattern, ('"' + $Setting + '": ' + $Value)) | Out-Null
+        $jsonlBefore = Get-Content $started.Path -Raw
+        { Resume-CheckpointRun $started.RunId -OutputDirectory $out -Process (New-LoggedBlock $log) -ErrorAction Stop -WarningAction SilentlyContinue } |
+            Should -Throw -ErrorId "CannotResume,$resumeId" -ExpectedMessage $Message
+        Get-LoggedCall $log | Should -BeNullOrEmpty
+        Get-Content $started.Path -Raw | Should -BeExactly $jsonlBefore
+    }
+
+    It 'resumes a state file whose kept setting is out of range when that parameter is given' {
+        $text = Get-Content $statePath -Raw
+        Write-TextFile $statePath ($text -replace '"retry_delay_seconds": [0-9.]+', '"retry_delay_seconds": -5') | Out-Null
+        $summary = Resume-CheckpointRun $started.RunId -OutputDirectory $out -Process (New-LoggedBlock $log) -RetryDelaySeconds 0 -WarningAction SilentlyContinue
+        Get-LoggedCall $log | Should -Be @('q3', 'q4')
+        $summary.Status | Should -Be 'Completed'
+    }
+
     It 'resumes a hand-edited state file when -Process is given anew' {
         $text = Get-Content $statePath -Raw
         Write-TextFile $statePath ($text.Replace('"seed": 5,', '"seed": 6,')) | Out-Null

@@ -140,7 +140,16 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         };
         plan.Settings[RunSettings.Process] = block.ToString();
         plan.Settings[RunSettings.CheckpointEvery] = plan.CheckpointEvery;
-        RestoreRunParameters(state);
+        if (RestoreRunParameters(state) is string problem)
+        {
+            WriteError(ErrorRecords.Create(
+                ErrorRecords.CannotResume,
+                ErrorCategory.InvalidData,
+                $"Run '{set.RunId}' cannot be resumed: {problem}. Give that parameter to Resume-CheckpointRun, or correct the file.",
+                set.RunId));
+            return null;
+        }
+
         ApplyRunParameters(plan);
         return (plan, block);
     }

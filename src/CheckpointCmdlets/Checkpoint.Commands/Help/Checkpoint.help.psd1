@@ -337,7 +337,7 @@ Resume-CheckpointRun -Path ./outputs/20260314_questions_gpt-4o_1a2b3c4d.jsonl
             Notes        = @'
 A run that another live process is writing cannot be resumed at the same time: the command writes a RunLocked error naming the process. A run killed by kill -9 or a crash holds no lock and can be resumed at once.
 
-Errors have stable ids, the first part of $_.FullyQualifiedErrorId: RunNotFound, NotACheckpointFile, CannotResume (the state file is missing or damaged, or keeps no block), StateChangedOutside (the state file was edited; give -Process), RunLocked, DatasetNotFound (the dataset moved), and, which stop the command, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
+Errors have stable ids, the first part of $_.FullyQualifiedErrorId: RunNotFound, NotACheckpointFile, CannotResume (the state file is missing or damaged, keeps no block, or keeps a setting outside its parameter's range), StateChangedOutside (the state file was edited; give -Process), RunLocked, DatasetNotFound (the dataset moved), and, which stop the command, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
 '@
             RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint')
         }

@@ -207,9 +207,12 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>
     /// Sets the run-time parameters that were not given from what <paramref name="state"/> kept, so a resume
-    /// runs as the start did unless told otherwise.
+    /// runs as the start did unless told otherwise. Returns why a kept value cannot be used (a state file
+    /// changed by hand can hold anything), or null; the values are held to the parameters' own ranges, as
+    /// given values are, before any sample runs. Call it once, on a command whose run-time parameters still
+    /// hold their defaults.
     /// </summary>
-    protected void RestoreRunParameters(RunState state)
+    protected string? RestoreRunParameters(RunState state)
     {
         foreach ((string setting, string parameter) in s_savedParameters)
         {
@@ -219,9 +222,33 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             PropertyInfo property = GetType().GetProperty(parameter)!;
-            property.SetValue(this, LanguagePrimitives.ConvertTo(ConfigConverter.FromStored(value), property.PropertyType, CultureInfo.InvariantCulture));
+            object? restored;
+            try
+            {
+                restored = LanguagePrimitives.ConvertTo(ConfigConverter.FromStored(value), property.PropertyType, CultureInfo.InvariantCulture);
+            }
+            catch (PSInvalidCastException)
+            {
+                return $"its state file keeps {setting} = {value}, which -{parameter} does not take";
+            }
+
+            // A parameter's own default (TimeoutSeconds 0: none) is kept as it is, in range or not.
+            if (!Equals(restored, property.GetValue(this))
+                && property.GetCustomAttribute<ValidateRangeAttribute>() is ValidateRangeAttribute range && !IsInRange(restored, range, property.PropertyType))
+            {
+                return string.Format(CultureInfo.InvariantCulture, "its state file keeps {0} = {1}, outside the range of -{2} ({3} to {4})", setting, restored, parameter, range.MinRange, range.MaxRange);
+            }
+
+            property.SetValue(this, restored);
         }
+
+        return null;
     }
+
+    private static bool IsInRange(object? value, ValidateRangeAttribute range, Type type) =>
+        value is IComparable comparable
+        && comparable.CompareTo(LanguagePrimitives.ConvertTo(range.MinRange, type, CultureInfo.InvariantCulture)) >= 0
+        && comparable.CompareTo(LanguagePrimitives.ConvertTo(range.MaxRange, type, CultureInfo.InvariantCulture)) <= 0;
 
     private static bool IsModulePath(string module) =>
         module.IndexOfAny(new[] { '/', '\\' }) >= 0 || module.StartsWith("~", StringComparison.Ordinal)
