@@ -43,7 +43,7 @@ public static partial class DatasetReader
             yield break;
         }
 
-        text ??= new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
+        text ??= TextOf(stream);
         string? line;
         while ((line = text.ReadLine()) is not null)
         {

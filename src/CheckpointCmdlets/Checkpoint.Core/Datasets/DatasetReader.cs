@@ -175,7 +175,7 @@ public static partial class DatasetReader
 
         stream.Position = start is null ? 0 : skipper.RowStart;
         Stream rest = hash is null ? stream : new HashingReadStream(stream, hash);
-        var text = new StreamReader(rest, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: start is null, bufferSize: 65536, leaveOpen: true);
+        StreamReader text = TextOf(rest, detectByteOrderMark: start is null);
         foreach (Sample sample in ReadCsv(text, path, idColumn, start is null ? reportDerived : _ => { }, hash is null ? needsFields : null, start))
         {
             yield return sample;
@@ -184,11 +184,15 @@ public static partial class DatasetReader
 
     private static bool IsCsv(string path) => Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase);
 
+    // A dataset's text: UTF-8, or what its byte order mark names when `detectByteOrderMark`; the stream stays open.
+    private static StreamReader TextOf(Stream stream, bool detectByteOrderMark = true) =>
+        new(stream, new UTF8Encoding(false), detectByteOrderMark, bufferSize: 65536, leaveOpen: true);
+
     // The header as CsvHelper reads it from the top of the stream, null for an empty file.
     private static string[]? ReadCsvHeader(Stream stream, string path)
     {
         stream.Position = 0;
-        using var text = new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true);
+        using StreamReader text = TextOf(stream);
         using var csv = new CsvReader(text, CsvConfig(path, () => 0), leaveOpen: true);
         return ReadHeader(csv, path);
     }
@@ -198,7 +202,7 @@ public static partial class DatasetReader
         string extension = Path.GetExtension(path).ToLowerInvariant();
         return extension switch
         {
-            ".csv" => ReadCsv(new StreamReader(stream, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 65536, leaveOpen: true), path, idColumn, reportDerived, needsFields),
+            ".csv" => ReadCsv(TextOf(stream), path, idColumn, reportDerived, needsFields),
             ".jsonl" or ".ndjson" => ReadJsonl(stream, path, idColumn, reportDerived, needsFields, fastReaders, scanning),
             _ => throw new DatasetException(ErrorIds.DatasetFormatUnknown, path, $"'{path}' is neither .csv nor .jsonl. Give the dataset one of those extensions."),
         };
