@@ -114,3 +114,56 @@ Describe 'Get-CheckpointResult after a retry' {
         foreach ($r in $results) { $r.Output | Should -Be ("{0} {1}" -f ($r.Shard -eq '1/2' ? 'one' : 'two'), $r.SampleId) }
     }
 }
+
+Describe 'Outputs that PowerShell itself has looked at' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
+    }
+
+    It 'stores an object as the block returned it after Out-String and string expansion read it, at ThrottleLimit <Throttle>' -TestCases @(@{ Throttle = 1 }, @{ Throttle = 2 }) {
+        param($Throttle)
+        # Each of these (and Write-Host) makes PowerShell cache its own `pstypenames` member on the object.
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 6
+        $all = @(Start-CheckpointRun $csv -ThrottleLimit $Throttle -PassThru -OutputDirectory $out -Process {
+                $o = [pscustomobject]@{ id = $_.id; n = [int]$_.answer }
+                $null = $o | Out-String
+                $null = "$o"
+                $o
+            })
+
+        $run = $all | Where-Object { $_ -is [Checkpoint.RunSummary] }
+        $passed = @($all | Where-Object { $_ -is [Checkpoint.SampleResult] })
+        $passed.Count | Should -Be 6
+        foreach ($r in $passed) { $r.Output.n | Should -Be ([int]$r.SampleId.Substring(1) * 10) }
+        $text = [System.IO.File]::ReadAllText($run.Path)
+        $text | Should -Not -Match 'pstypenames'
+        foreach ($i in 1..6) { $text | Should -Match ([regex]::Escape('"output":{"id":"q' + $i + '","n":' + ($i * 10) + '},')) }
+        $read = @(Get-CheckpointResult -Path $run.Path)
+        $read.Count | Should -Be 6
+        ($read | Sort-Object SampleId).OutputJson | Should -Be @(1..6 | ForEach-Object { '{"id":"q' + $_ + '","n":' + ($_ * 10) + '}' })
+    }
+
+    It 'reads a stored object with a name PowerShell reserves, an empty name or one name twice, and leaves the file as it was' {
+        # Earlier versions stored `pstypenames`; an object of another tool may hold the rest.
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 2
+        $run = Start-CheckpointRun $csv -OutputDirectory $out -Process { [pscustomobject]@{ a = 1 } }
+        $lines = [System.IO.File]::ReadAllLines($run.Path)
+        $lines[0] = Set-RecordChecksum ($lines[0].Replace('"output":{"a":1}', '"output":{"a":1,"pstypenames":["X"],"PSObject":0,"":2,"b":3,"B":4}'))
+        [System.IO.File]::WriteAllText($run.Path, ($lines -join "`n") + "`n")
+        $before = (Get-FileHash $run.Path).Hash
+
+        $results = @(Get-CheckpointResult -Path $run.Path -ErrorAction Stop)
+
+        $results.Count | Should -Be 2
+        $first = $results | Where-Object SampleId -EQ 'q1'
+        $first.Output.PSObject.Properties.Name | Should -Be @('a', 'b')
+        $first.Output.a | Should -Be 1
+        $first.Output.b | Should -Be 4
+        ($results | Where-Object SampleId -EQ 'q2').Output.a | Should -Be 1
+        (Get-FileHash $run.Path).Hash | Should -Be $before
+    }
+}

@@ -85,7 +85,7 @@ internal static class PSJson
                 var result = new PSObject();
                 foreach (JsonProperty property in element.EnumerateObject())
                 {
-                    result.Properties.Add(new PSNoteProperty(property.Name, ToObject(property.Value)));
+                    AddProperty(result, property.Name, ToObject(property.Value));
                 }
 
                 return result;
@@ -114,6 +114,40 @@ internal static class PSJson
                 return null;
         }
     }
+
+    // Loading never throws on what a file holds. A property no PowerShell object can have is left out: an
+    // empty name, or a name PowerShell reserves for its own members (earlier versions stored `pstypenames`).
+    // Of two properties with one name (names are case-insensitive in PowerShell) the later wins, as in most
+    // JSON readers.
+    private static void AddProperty(PSObject target, string name, object? value)
+    {
+        if (name.Length == 0 || IsReservedName(name))
+        {
+            return;
+        }
+
+        try
+        {
+            target.Properties.Add(new PSNoteProperty(name, value));
+        }
+        catch (ExtendedTypeSystemException) when (target.Properties[name] is PSPropertyInfo existing)
+        {
+            existing.Value = value;
+        }
+    }
+
+    /// <summary>
+    /// The names of the members PowerShell gives every object (psobject, pstypenames, psbase, psadapted,
+    /// psextended): never a property of its own, and refused as the name of a new one.
+    /// </summary>
+    private static bool IsReservedName(string name) =>
+        name.Length >= 6
+        && name.StartsWith("ps", StringComparison.OrdinalIgnoreCase)
+        && (name.Equals("psobject", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("pstypenames", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("psbase", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("psadapted", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("psextended", StringComparison.OrdinalIgnoreCase));
 
     [MethodImpl(JitOptions.Optimized)]
     private static void WriteValue(Utf8JsonWriter writer, object? value, int depth)
@@ -202,7 +236,9 @@ internal static class PSJson
         {
             foreach (object member in members)
             {
-                if (member is PSPropertyInfo property)
+                // The collection also caches the members PowerShell adds to every object once something
+                // asks for them (Out-String, Write-Host and string expansion ask for pstypenames).
+                if (member is PSPropertyInfo property && !IsReservedName(property.Name))
                 {
                     yield return property;
                 }

@@ -218,6 +218,12 @@ internal sealed class RunSession
                 Drain(events, stop);
             }
         }
+        catch
+        {
+            // A failure on this thread (the caller's pipeline refused a result, say): no more samples start.
+            stop.Cancel();
+            throw;
+        }
         finally
         {
             work.CompleteAdding();
@@ -226,10 +232,25 @@ internal sealed class RunSession
                 stop.Cancel();
             }
 
-            DrainUntilIdle(events, ref inFlight, stop, throwOnFatal: false);
-            foreach (Thread worker in workers)
+            bool drained = false;
+            try
             {
-                worker.Join();
+                DrainUntilIdle(events, ref inFlight, stop, throwOnFatal: false);
+                drained = true;
+            }
+            finally
+            {
+                // The collections the workers use are disposed when this method returns: no worker may outlive
+                // it, even when delivering what they reported failed.
+                if (!drained)
+                {
+                    stop.Cancel();
+                }
+
+                foreach (Thread worker in workers)
+                {
+                    worker.Join();
+                }
             }
 
             Drain(events, stop, throwOnFatal: false);
