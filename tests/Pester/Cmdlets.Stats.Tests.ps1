@@ -167,15 +167,87 @@ Describe 'Get-CheckpointStats on a torn file' {
         $before = Get-FileHashTable $out
         $files = @(Get-ChildItem $out -Force).Name
 
-        $row = Get-CheckpointStats -RunId $run.RunId -OutputDirectory $out
+        $row = Get-CheckpointStats -RunId $run.RunId -OutputDirectory $out -WarningVariable warnings -WarningAction SilentlyContinue
         $row.CompletedSamples | Should -Be 3
         $row.FailedSamples | Should -Be 0
         $row.PendingSamples | Should -Be 2
         $row.TotalSamples | Should -Be 5
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'damaged byte\(s\) after the last good record \(line 4, .*Left as it is'
 
         $after = Get-FileHashTable $out
         @(Get-ChildItem $out -Force).Name | Should -Be $files
         foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
         [IO.File]::ReadAllBytes($run.Path)[-1] | Should -Not -Be 10
+    }
+}
+
+Describe 'Get-CheckpointStats when a state file is lost or damaged' {
+    BeforeEach {
+        # 2 of 4 samples done: the state file alone knows there are 4.
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 4
+        $run = Start-CheckpointRun $csv -Limit 2 -OutputDirectory $out -Process { 'x' }
+        $statePath = Join-Path $out "$($run.RunId)_resume_state.json"
+    }
+
+    It 'gives the status Unknown and says why when the state file is <Case>' -TestCases @(
+        @{ Case = 'missing'; Damage = { param($path) Remove-Item -LiteralPath $path } }
+        @{ Case = 'damaged'; Damage = { param($path) [IO.File]::WriteAllText($path, '{ "format_version": 1, garbage') } }
+    ) {
+        param($Case, $Damage)
+        & $Damage $statePath
+        $before = Get-FileHashTable $out
+
+        $row = Get-CheckpointStats -RunId $run.RunId -OutputDirectory $out -WarningVariable warnings -WarningAction SilentlyContinue
+
+        $row.Status | Should -Be 'Unknown'
+        $row.CompletedSamples | Should -Be 2
+        @($warnings).Count | Should -Be 1
+        "$($warnings[0])" | Should -Match ([regex]::Escape("the state file '$statePath' is $Case") + '.*status is Unknown.*only the 2 samples with a record')
+        $after = Get-FileHashTable $out
+        $after.Keys | Should -Be $before.Keys
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+    }
+
+    It 'is not taken for completed by the clean-up pipeline, and Resume-CheckpointRun -Latest says it cannot resume it' {
+        Remove-Item -LiteralPath $statePath
+        $before = Get-FileHashTable $out
+
+        Get-CheckpointStats -OutputDirectory $out -WarningAction SilentlyContinue | Where-Object Status -EQ Completed |
+            Remove-Checkpoint -Confirm:$false
+        { Resume-CheckpointRun -Latest -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CannotResume,Checkpoint.Commands.ResumeCheckpointRunCommand'
+
+        $after = Get-FileHashTable $out
+        $after.Keys | Should -Be $before.Keys
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+    }
+}
+
+Describe 'Readers on a file with a damaged line' {
+    It 'Get-CheckpointStats and Get-CheckpointResult each warn with the line number, skip the line and change no byte' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 4
+        $run = Start-CheckpointRun $csv -OutputDirectory $out -Process { [pscustomobject]@{ a = 10 } }
+        # One character changed inside the second record: its checksum no longer matches.
+        $lines = [IO.File]::ReadAllLines($run.Path)
+        $lines[1] = $lines[1].Replace('"a":10', '"a":90')
+        [IO.File]::WriteAllText($run.Path, ($lines -join "`n") + "`n")
+        $before = Get-FileHashTable $out
+
+        $row = Get-CheckpointStats -RunId $run.RunId -OutputDirectory $out -WarningVariable statsWarnings -WarningAction SilentlyContinue
+        $results = @(Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -WarningVariable resultWarnings -WarningAction SilentlyContinue)
+
+        $row.CompletedSamples | Should -Be 3
+        $results.SampleId | Should -Be @('q1', 'q3', 'q4')
+        foreach ($warnings in $statsWarnings, $resultWarnings) {
+            @($warnings).Count | Should -Be 1
+            "$($warnings[0])" | Should -Match 'line 2 \(byte [0-9]+\) skipped'
+        }
+        $after = Get-FileHashTable $out
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
     }
 }

@@ -69,7 +69,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
         ISet<string>? ids = SampleId is null ? null : new HashSet<string>(SampleId, System.StringComparer.Ordinal);
         foreach (RunSet set in sets)
         {
-            foreach (SampleResult result in set.GetResults(status, ids))
+            foreach (SampleResult result in set.GetResults(status, ids, WriteWarning))
             {
                 result.Output = PSJson.Deserialize(result.OutputJson);
                 WriteObject(result);

@@ -41,7 +41,7 @@ public sealed class GetCheckpointStatsCommand : PSCmdlet
         var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
         foreach (RunSet set in sets)
         {
-            foreach (RunStats stats in set.GetStats(PerShard.IsPresent))
+            foreach (RunStats stats in set.GetStats(PerShard.IsPresent, WriteWarning))
             {
                 WriteObject(stats);
             }

@@ -66,25 +66,48 @@ public sealed class RunSet
     /// <summary>Every file of the run: each part's results, state, errors log, lock, lock info and sidecars.</summary>
     public IReadOnlyList<string> AllFiles() => Parts.SelectMany(p => p.ExistingFiles()).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>The stats of the whole run, or of each part when <paramref name="perPart"/> is set.</summary>
-    public IReadOnlyList<RunStats> GetStats(bool perPart = false)
+    /// <summary>
+    /// The stats of the whole run, or of each part when <paramref name="perPart"/> is set. What a reader should
+    /// know of the files goes to <paramref name="warn"/>: lines skipped, a damaged tail, a state file that is
+    /// missing or damaged (the run's status is then <see cref="UnknownStatus"/>).
+    /// </summary>
+    public IReadOnlyList<RunStats> GetStats(bool perPart = false, Action<string>? warn = null)
     {
         if (!perPart)
         {
-            return new[] { MakeStats(Parts, Load(), ReadStates(), wholeRun: true) };
+            CheckpointIndex index = Load();
+            IReadOnlyList<StateReadResult> states = ReadStates();
+            Report(Parts, index, states, warn);
+            return new[] { MakeStats(Parts, index, states, wholeRun: true) };
         }
 
-        return Parts.Select(p => MakeStats(new[] { p }, CheckpointLoader.Load(p.ResultsPath), new[] { StateFile.Read(p.StatePath) }, wholeRun: false)).ToList();
+        var stats = new List<RunStats>();
+        foreach (RunFiles part in Parts)
+        {
+            CheckpointIndex index = CheckpointLoader.Load(part.ResultsPath);
+            var states = new[] { StateFile.Read(part.StatePath) };
+            Report(new[] { part }, index, states, warn);
+            stats.Add(MakeStats(new[] { part }, index, states, wholeRun: false));
+        }
+
+        return stats;
     }
+
+    /// <summary>
+    /// A run's status when a part's state file is missing or damaged: the number of samples is not known,
+    /// so neither is whether the run is complete.
+    /// </summary>
+    public const string UnknownStatus = "Unknown";
 
     /// <summary>
     /// The latest record of each sample whose status is <paramref name="status"/> (null for all, pending
     /// retries included) and whose id is in <paramref name="sampleIds"/> (null for all), in file order. Failed
     /// means given up on, as in the stats: a sample whose last attempt failed but was left pending is not.
     /// </summary>
-    public IEnumerable<SampleResult> GetResults(RecordStatus? status = null, ISet<string>? sampleIds = null)
+    public IEnumerable<SampleResult> GetResults(RecordStatus? status = null, ISet<string>? sampleIds = null, Action<string>? warn = null)
     {
         CheckpointIndex index = Load();
+        Report(Parts, index, Array.Empty<StateReadResult>(), warn);
         bool Wanted(SampleEntry entry) => status switch
         {
             null => true,
@@ -119,6 +142,38 @@ public sealed class RunSet
         return deleted;
     }
 
+    // Readers change no file: they tell what they skipped, and what a writer (Start-CheckpointRun,
+    // Resume-CheckpointRun) would repair.
+    private void Report(IReadOnlyList<RunFiles> parts, CheckpointIndex index, IReadOnlyList<StateReadResult> states, Action<string>? warn)
+    {
+        if (warn is null)
+        {
+            return;
+        }
+
+        foreach (LoadIssue issue in index.Issues)
+        {
+            warn(issue.Kind == LoadIssueKind.DamagedTail
+                ? issue + " Left as it is; the next Start-CheckpointRun or Resume-CheckpointRun of the run moves those bytes to a .damaged file."
+                : issue.ToString());
+        }
+
+        for (int i = 0; i < states.Count; i++)
+        {
+            if (states[i].State is null)
+            {
+                warn(string.Format(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    "Run '{0}': the state file '{1}' is {2}, so the run's number of samples is not known: its status is {3}, and TotalSamples counts only the {4} samples with a record. Start-CheckpointRun with the run's -Dataset, -Model, -Config and -Seed rebuilds it; completed samples are kept and skipped.",
+                    RunId,
+                    parts[i].StatePath,
+                    states[i].Status == StateReadStatus.Missing ? "missing" : "damaged",
+                    UnknownStatus,
+                    index.CompletedCount + index.FailedCount));
+            }
+        }
+    }
+
     // The whole run of a sharded run counts every row of the dataset, even when only some shards have files
     // here; a per-part row counts that shard's samples.
     private RunStats MakeStats(IReadOnlyList<RunFiles> parts, CheckpointIndex index, IReadOnlyList<StateReadResult> states, bool wholeRun)
@@ -133,6 +188,7 @@ public sealed class RunSet
         int completed = index.CompletedCount;
         bool locked = parts.Any(p => RunLock.IsHeld(p.LockPath));
         string status = locked ? nameof(RunStatus.Running)
+            : known.Count < states.Count ? UnknownStatus
             : total > 0 && completed >= total ? nameof(RunStatus.Completed)
             : known.Any(s => s.Status == RunStatus.Interrupted) ? nameof(RunStatus.Interrupted)
             : known.Any(s => s.Status == RunStatus.BudgetReached) ? nameof(RunStatus.BudgetReached)
