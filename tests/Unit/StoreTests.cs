@@ -68,6 +68,48 @@ public sealed class StoreTests
     }
 
     [Fact]
+    public void RecordsWhoseLinesEndCrLfLoadAsTheyAreAndTheStoreAppendsAfterThem()
+    {
+        // What a Windows editor, or git with autocrlf, makes of the file.
+        using var dir = new TestDirectory();
+        var files = new RunFiles(dir.Path, RunId);
+        using (CheckpointStore store = CheckpointStore.Open(files))
+        {
+            store.Append(Records.Completed("a", "first"));
+            store.Append(Records.Failed("b"));
+            store.Append(Records.Completed("c"));
+            store.Close(RunStatus.Incomplete);
+        }
+
+        byte[] crlf = Encoding.UTF8.GetBytes(File.ReadAllText(files.ResultsPath, Encoding.UTF8).Replace("\n", "\r\n"));
+        File.WriteAllBytes(files.ResultsPath, crlf);
+
+        CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
+        Assert.Empty(index.Issues);
+        Assert.Equal(3, index.RecordCount);
+        Assert.Equal(2, index.CompletedCount);
+        Assert.Equal(1, index.FailedCount);
+        Assert.Contains("\"first\"", index.ReadLatestRecords((id, _) => id == "a").Single().OutputJson, StringComparison.Ordinal);
+
+        using (CheckpointStore store = CheckpointStore.Open(files))
+        {
+            Assert.Empty(store.Warnings);
+            Assert.Equal(2, store.Index.CompletedCount);
+            store.Append(Records.Completed("b", "second", attempt: 2));
+            store.Close(RunStatus.Completed);
+        }
+
+        byte[] after = File.ReadAllBytes(files.ResultsPath);
+        Assert.Equal(crlf, after.Take(crlf.Length).ToArray());
+        Assert.Equal((byte)'\n', after[after.Length - 1]);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.damaged*"));
+        index = CheckpointLoader.Load(files.ResultsPath);
+        Assert.Empty(index.Issues);
+        Assert.Equal(3, index.CompletedCount);
+        Assert.Equal(new[] { "a", "b", "c" }, index.ReadLatestRecords().Select(r => r.SampleId).OrderBy(id => id, StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
     public void EveryLineIsValidJsonWithTheRequiredFieldsAndAChecksum()
     {
         using var dir = new TestDirectory();

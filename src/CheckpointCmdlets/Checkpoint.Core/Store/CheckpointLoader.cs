@@ -106,7 +106,10 @@ public static class CheckpointLoader
                     break;
                 }
 
-                var line = new ReadOnlySpan<byte>(buffer, lineStart, newline);
+                // A line that ends CRLF (the file went through a Windows editor, or git with autocrlf) holds
+                // the same record: the CR is not part of what the checksum covers.
+                int length = newline > 0 && buffer[lineStart + newline - 1] == (byte)'\r' ? newline - 1 : newline;
+                var line = new ReadOnlySpan<byte>(buffer, lineStart, length);
                 long lineOffset = bufferOffset + lineStart;
                 lineNumber++;
                 if (TryAccept(line, out RecordSummary summary, out string? reason))
@@ -122,7 +125,7 @@ public static class CheckpointLoader
                     }
 
                     pendingBad.Clear();
-                    Merge(samples, summary, fileIndex, lineOffset, newline);
+                    Merge(samples, summary, fileIndex, lineOffset, length);
                     usage.Add(summary.InputTokens, summary.OutputTokens, summary.Cost);
                     recordCount++;
                     validLength = lineOffset + newline + 1;
