@@ -167,3 +167,27 @@ Describe 'Outputs that PowerShell itself has looked at' {
         (Get-FileHash $run.Path).Hash | Should -Be $before
     }
 }
+
+Describe 'Get-CheckpointResult of a sample left pending by a failed attempt' {
+    It 'gives it the Status Pending, as the stats count it, and leaves it out of -Status Failed' {
+        Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 2
+        $run = Start-CheckpointRun $csv -MaxRetries 0 -OutputDirectory $out -WarningAction SilentlyContinue -Process { throw 'refused' }
+        # What a stop or an outage writes: the attempt failed, but it was not the sample's last.
+        $lines = [System.IO.File]::ReadAllLines($run.Path)
+        $lines[0] | Should -Match '"sample_id":"q1","status":"failed","final":true'
+        $lines[0] = Set-RecordChecksum ($lines[0].Replace('"final":true', '"final":false'))
+        [System.IO.File]::WriteAllText($run.Path, ($lines -join "`n") + "`n")
+
+        $all = @(Get-CheckpointResult -Path $run.Path)
+        $failed = @(Get-CheckpointResult -Path $run.Path -Status Failed)
+        $stats = Get-CheckpointStats -Path $run.Path
+
+        ($all | Where-Object SampleId -EQ 'q1').Status | Should -Be 'Pending'
+        ($all | Where-Object SampleId -EQ 'q2').Status | Should -Be 'Failed'
+        $failed.SampleId | Should -Be @('q2')
+        $stats.FailedSamples, $stats.PendingSamples | Should -Be @(1, 1)
+    }
+}

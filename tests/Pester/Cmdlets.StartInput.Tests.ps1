@@ -119,3 +119,67 @@ Describe 'Start-CheckpointRun: names that try to leave the output directory' {
         (Get-CheckpointStats -OutputDirectory $out).RunId | Should -Be $summary.RunId
     }
 }
+
+Describe 'Start-CheckpointRun: which files -Dataset names' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+    }
+
+    It 'takes a file whose name holds [ and ] by its exact name, given or piped from Get-ChildItem' {
+        $csv = New-TestCsv (Join-Path $dir 'gsm8k[v1].csv') -Count 3
+        $given = Start-CheckpointRun $csv -OutputDirectory $out -Process { $_.id }
+        $piped = Get-ChildItem -LiteralPath $csv | Start-CheckpointRun -OutputDirectory $out -Process { $_.id }
+
+        $given.CompletedSamples | Should -Be 3
+        $given.RunId | Should -Match '_gsm8k-v1-_'
+        $piped.RunId | Should -Be $given.RunId
+        $piped.SkippedThisRun | Should -Be 3
+    }
+
+    It 'writes DatasetNotFound for a pattern that matches no file, and creates nothing' {
+        { Start-CheckpointRun (Join-Path $dir 'none*.csv') -OutputDirectory $out -Process { $_.id } -ErrorAction Stop } |
+            Should -Throw -ErrorId "DatasetNotFound,$startId"
+        Test-Path $out | Should -BeFalse
+    }
+}
+
+Describe 'Start-CheckpointRun: a run keeps to its dataset' {
+    BeforeEach {
+        # Two files named test.csv, as the splits of one dataset often are: their run ids are the same.
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $main = New-TestCsv (Join-Path $dir 'main/test.csv') -Count 2
+        $other = New-TestCsv (Join-Path $dir 'socratic/test.csv') -Count 3 -IdPrefix 'q'
+        $first = Start-CheckpointRun $main -OutputDirectory $out -Process { "main $($_.id)" }
+        $before = Get-FileHashTable $out
+    }
+
+    It 'refuses another file of the same name with other content with RunOfOtherDataset, and changes nothing' {
+        $calls = [System.Collections.Generic.List[string]]::new()
+        { Start-CheckpointRun $other -OutputDirectory $out -Process { $calls.Add($_.id); 'other' } -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunOfOtherDataset,$startId" -ExpectedMessage "*holds the results of '$main'*"
+        $calls | Should -BeNullOrEmpty
+        $after = Get-FileHashTable $out
+        $after.Keys | Should -Be $before.Keys
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+        @(Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out).Output | Should -Be @('main q1', 'main q2')
+    }
+
+    It 'refuses another -IdColumn with RunOfOtherDataset, and changes nothing' {
+        { Start-CheckpointRun $main -IdColumn question -OutputDirectory $out -Process { 'x' } -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunOfOtherDataset,$startId" -ExpectedMessage "*by the default id, not by the column 'question'*"
+        $after = Get-FileHashTable $out
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+    }
+
+    It 'goes on with the same file moved unchanged' {
+        $moved = Join-Path $dir 'moved/test.csv'
+        New-Item -ItemType Directory (Split-Path $moved) | Out-Null
+        Move-Item $main $moved
+        $again = Start-CheckpointRun $moved -OutputDirectory $out -Process { 'x' }
+        $again.RunId | Should -Be $first.RunId
+        $again.SkippedThisRun | Should -Be 2
+        $again.ProcessedThisRun | Should -Be 0
+    }
+}

@@ -47,4 +47,10 @@ public static class ErrorIds
 
     /// <summary>The output directory cannot be created or written.</summary>
     public const string OutputDirectoryUnwritable = nameof(OutputDirectoryUnwritable);
+
+    /// <summary>
+    /// The run of this id was made from another dataset file of the same name with other content, or with
+    /// another id column: going on would mix two datasets' samples in one run.
+    /// </summary>
+    public const string RunOfOtherDataset = nameof(RunOfOtherDataset);
 }

@@ -196,9 +196,9 @@ Only one process at a time can write a run (or one shard of it): the run's .lock
 
 Ctrl+C, and on Linux and macOS SIGTERM (what Slurm, Kubernetes and systemd send before they kill), stop the run cleanly: the samples in flight stay pending, the files are flushed to disk, and the run's status becomes Interrupted. After kill -9, only the samples in flight are lost; they are processed again by the next start or resume, so a sample may be processed more than once (at least once), and a block that has side effects outside the run should be safe to repeat.
 
-If the dataset changed since the run last used it, a warning says so; samples are matched by id, so completed samples are skipped and new ids are processed.
+If the dataset changed since the run last used it, a warning says so; samples are matched by id, so completed samples are skipped and new ids are processed. The run id names the dataset by its file name only, so a run keeps to the file it was made from: another file of that name with other content (a split's main/test.csv and socratic/test.csv, say), or another -IdColumn, is refused with RunOfOtherDataset before anything runs; give it an -OutputDirectory of its own.
 
-Errors have stable ids, the first part of $_.FullyQualifiedErrorId, that scripts can match: DatasetNotFound, DatasetEmpty, DatasetFormatUnknown, MalformedCsv, MalformedJson, DuplicateSampleId, EmptySampleId, IdColumnNotFound, InvalidShard, RunLocked, NewerFormatVersion, and, which stop the command, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
+Errors have stable ids, the first part of $_.FullyQualifiedErrorId, that scripts can match: DatasetNotFound, DatasetEmpty, DatasetFormatUnknown, MalformedCsv, MalformedJson, DuplicateSampleId, EmptySampleId, IdColumnNotFound, InvalidShard, RunLocked, NewerFormatVersion, RunOfOtherDataset (the run of this id was made from another file of the same name with other content, or with another -IdColumn), and, which stop the command, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
 '@
             RelatedLinks = @('about_Checkpoint', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint')
         }
@@ -425,7 +425,7 @@ Like Get-CheckpointStats, this cmdlet only reads and never takes a run's lock, s
                 }
                 Path            = 'The path of a run''s results file, {RunId}.jsonl or {RunId}_shard-k-of-n.jsonl. The run it belongs to is read, with all its shards found in the same folder.'
                 OutputDirectory = 'The folder that holds the runs, for -RunId. Relative paths are relative to the current location.'
-                Status          = 'Which samples to return, by the status of their latest record: All, Completed or Failed. Samples never attempted have no record and are never returned.'
+                Status          = 'Which samples to return, by their status: All, Completed, or Failed (given up on: retries used up, or a permanent error). All also returns the samples whose Status is Pending: their last attempt failed but was not their last, because the run stopped or the API looked down, and a resume tries them again. Samples never attempted have no record and are never returned.'
                 SampleId        = 'Returns only the samples with these ids (exact, case-sensitive ids; no wildcards).'
             }
             Examples     = @(
@@ -472,7 +472,7 @@ Get-CheckpointResult 20260314_questions_gpt-4o_1a2b3c4d -SampleId q17, q42 |
                 @{ Type = 'System.String[]'; Description = 'Run ids, by the RunId property of the input object, with its OutputDirectory property (RunSummary and RunStats objects have both).' }
             )
             Outputs      = @(
-                @{ Type = 'Checkpoint.SampleResult'; Description = 'One for each sample with a record: RunId, SampleId, Status (Completed or Failed), Attempt, Output, OutputJson, Error, DurationMs, CompletedAt (UTC) and Shard.' }
+                @{ Type = 'Checkpoint.SampleResult'; Description = 'One for each sample with a record: RunId, SampleId, Status (Completed, Failed, or Pending: a failed attempt that a resume tries again), Attempt, Output, OutputJson, Error, DurationMs, CompletedAt (UTC) and Shard.' }
             )
             Notes        = @'
 Only the latest record of each sample is returned; earlier attempts (and, after -NoResume, earlier results) remain in the .jsonl file and the failed ones in {RunId}_errors.log.

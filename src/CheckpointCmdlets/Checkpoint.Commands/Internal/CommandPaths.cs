@@ -1,4 +1,6 @@
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.IO;
 using System.Management.Automation;
 
 namespace Checkpoint.Commands.Internal;
@@ -13,16 +15,25 @@ internal static class CommandPaths
     public static string Resolve(PSCmdlet cmdlet, string path) => cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
 
     /// <summary>
-    /// The files <paramref name="path"/> names: its wildcard matches when it has wildcards, else itself
-    /// (which need not exist: the reader reports a missing file with its own error).
+    /// The files <paramref name="path"/> names: itself when it has no wildcards or is the name of a file as it
+    /// stands (`data[v1].csv`, or a FullName from Get-ChildItem), else its wildcard matches. A file without
+    /// wildcards need not exist: the reader reports a missing file with its own error. A pattern that matches
+    /// nothing throws <see cref="ItemNotFoundException"/>.
     /// </summary>
     public static IEnumerable<string> ResolveDatasets(PSCmdlet cmdlet, string path)
     {
-        if (!WildcardPattern.ContainsWildcardCharacters(path))
+        string literal = Resolve(cmdlet, path);
+        if (!WildcardPattern.ContainsWildcardCharacters(path) || File.Exists(literal))
         {
-            return new[] { Resolve(cmdlet, path) };
+            return new[] { literal };
         }
 
-        return cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _);
+        Collection<string> matches = cmdlet.SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _);
+        if (matches.Count == 0)
+        {
+            throw new ItemNotFoundException($"No dataset file matches '{path}'. Check the path; a file whose name holds [ or ] is found by its exact name.");
+        }
+
+        return matches;
     }
 }

@@ -11,7 +11,10 @@ public sealed class SampleResult
     /// <summary>The sample id.</summary>
     public string SampleId { get; init; } = string.Empty;
 
-    /// <summary>Completed or Failed.</summary>
+    /// <summary>
+    /// Completed; Failed (given up on: retries used up, or a permanent error); or Pending (its last attempt
+    /// failed but was not the last: the run stopped, or the API looked down, and a resume tries it again).
+    /// </summary>
     public string Status { get; init; } = string.Empty;
 
     /// <summary>The attempt number of this record.</summary>
@@ -40,7 +43,7 @@ public sealed class SampleResult
     {
         RunId = runId,
         SampleId = record.SampleId,
-        Status = record.Status.ToString(),
+        Status = record.Status == Store.RecordStatus.Failed && !record.Final ? "Pending" : record.Status.ToString(),
         Attempt = record.Attempt,
         OutputJson = record.OutputJson,
         Error = record.Error is null ? null : record.Error.Type + ": " + record.Error.Message,

@@ -43,6 +43,7 @@ public sealed class RunEngine
     {
         DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
         RunFiles files = ResolveFiles();
+        CheckSameDataset(files, dataset);
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
         CheckpointIndex? others = LoadOtherParts(files);
@@ -80,6 +81,7 @@ public sealed class RunEngine
         var clock = Stopwatch.StartNew();
         RunFiles files = ResolveFiles();
         DatasetInfo dataset = EarlierScan(files) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        CheckSameDataset(files, dataset);
         bool existed = File.Exists(files.ResultsPath) && new FileInfo(files.ResultsPath).Length > 0;
         observer.Verbose("Checkpoint system enabled: " + files.ResultsPath);
         if (existed)
@@ -167,6 +169,42 @@ public sealed class RunEngine
         }
 
         return DatasetInfo.FromEarlierScan(_plan.DatasetPath, state.TotalSamples, fingerprint);
+    }
+
+    // A run id names a dataset by its file name, so two files of one name (a split's main/test.csv and
+    // socratic/test.csv) run with one model and config share it. A run keeps to the dataset it was made from:
+    // a file of that name elsewhere with other content, or the same samples named by another id column,
+    // would mix two sets of samples in one run. A dataset edited in place, or moved unchanged, goes on.
+    private void CheckSameDataset(RunFiles files, DatasetInfo dataset)
+    {
+        RunState? state = StateFile.Read(files.StatePath).State;
+        if (state?.DatasetPath is not string madeFrom)
+        {
+            return;
+        }
+
+        if (!string.Equals(Path.GetFullPath(madeFrom), Path.GetFullPath(dataset.Path), StringComparison.Ordinal)
+            && state.DatasetFingerprint is DatasetFingerprint before
+            && dataset.Fingerprint.DescribeChangeFrom(before) is string change)
+        {
+            throw new CheckpointException(
+                ErrorIds.RunOfOtherDataset,
+                $"Run '{files.RunId}' in '{files.Directory}' holds the results of '{madeFrom}'. '{dataset.Path}' has the same file name, model and config but other content ({change}), so their samples would be mixed in one run. Give it an -OutputDirectory of its own, or a file name of its own. If it is that dataset moved and edited, move it back to '{madeFrom}': the run then matches its samples by id.")
+            {
+                Target = dataset.Path,
+            };
+        }
+
+        string idColumn = _plan.IdColumn ?? DatasetReader.DefaultIdColumn;
+        if (!string.Equals(state.IdColumn ?? DatasetReader.DefaultIdColumn, idColumn, StringComparison.Ordinal))
+        {
+            throw new CheckpointException(
+                ErrorIds.RunOfOtherDataset,
+                $"Run '{files.RunId}' in '{files.Directory}' names its samples by {(state.IdColumn is null ? "the default id" : "the column '" + state.IdColumn + "'")}, not by the column '{idColumn}': going on would count the same rows again under other ids. Start it {(state.IdColumn is null ? "without -IdColumn" : "with -IdColumn " + state.IdColumn)}, or give the other id column an -OutputDirectory of its own.")
+            {
+                Target = dataset.Path,
+            };
+        }
     }
 
     private static CheckpointIndex? LoadOtherParts(RunFiles files)
