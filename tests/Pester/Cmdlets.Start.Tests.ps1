@@ -162,6 +162,20 @@ Describe 'Start-CheckpointRun: how the block runs on the caller''s thread' {
         $log | Should -Match ([regex]::Escape("$PSCommandPath`: line"))
     }
 
+    It 'says in the errors log whether a transient failure is tried again or its retries are used up' {
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -MaxRetries 1 -RetryDelaySeconds 0 -Process {
+            if ($_.id -eq 'q2') { throw [System.TimeoutException]::new('slow q2') }
+            if ($_.id -eq 'q3') { throw [System.ArgumentException]::new('bad q3') }
+            $_.id
+        }
+        $summary.FailedSamples | Should -Be 2
+        $blocks = @((Get-Content (Join-Path $out "$($summary.RunId)_errors.log") -Raw) -split '(?m)^(?==== )' | Where-Object { $_ })
+        $blocks.Count | Should -Be 3
+        $blocks[0] | Should -Match '(?s)sample q2  attempt 1 .*slow q2.*transient: yes \(the sample is tried again\)'
+        $blocks[1] | Should -Match '(?s)sample q2  attempt 2 .*slow q2.*transient: yes, but its retries are used up \(a resume tries the sample again\)'
+        $blocks[2] | Should -Match '(?s)sample q3  attempt 1 .*bad q3.*transient: no\n'
+    }
+
     It 'binds a block''s own param block to the sample, and still gives it $CheckpointContext' {
         $summary = Start-CheckpointRun $csv -OutputDirectory $out -Process {
             param($row)

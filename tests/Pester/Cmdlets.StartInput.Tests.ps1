@@ -22,6 +22,8 @@ Describe 'Start-CheckpointRun: bad input leaves no file behind' {
         @{ Case = 'a CSV with an unbalanced quote'; ErrorId = 'MalformedCsv'; Name = 'data.csv'; Text = "id,question`nq1,`"never closed`nq2,fine`n" }
         @{ Case = 'a CSV with a quote inside an unquoted field'; ErrorId = 'MalformedCsv'; Name = 'data.csv'; Text = "id,question`nq1,say `"hi`" now`n" }
         @{ Case = 'a CSV row with too many fields'; ErrorId = 'MalformedCsv'; Name = 'data.csv'; Text = "id,question`nq1,a,b`n" }
+        @{ Case = 'a CSV header that names a column twice'; ErrorId = 'MalformedCsv'; Name = 'data.csv'; Text = "id,question,question`nq1,a,b`n" }
+        @{ Case = 'a CSV header that names a column twice in other case'; ErrorId = 'MalformedCsv'; Name = 'data.csv'; Text = "id,ID`nq1,q2`n" }
         @{ Case = 'a JSONL line that is not JSON'; ErrorId = 'MalformedJson'; Name = 'data.jsonl'; Text = "{`"id`":`"q1`"}`nthis is not json`n{`"id`":`"q3`"}`n" }
         @{ Case = 'a JSONL line that is an array, not an object'; ErrorId = 'MalformedJson'; Name = 'data.jsonl'; Text = "{`"id`":`"q1`"}`n[1,2]`n" }
         @{ Case = 'duplicate ids in a CSV'; ErrorId = 'DuplicateSampleId'; Name = 'data.csv'; Text = "id,question`nq1,a`nq2,b`nq1,c`n" }
@@ -181,5 +183,32 @@ Describe 'Start-CheckpointRun: a run keeps to its dataset' {
         $again.RunId | Should -Be $first.RunId
         $again.SkippedThisRun | Should -Be 2
         $again.ProcessedThisRun | Should -Be 0
+    }
+}
+
+Describe 'Start-CheckpointRun: a dataset that changes while the run reads it' {
+    It 'warns, ends Incomplete with counts that fit the dataset it counted, and a resume finishes the rows added' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 3
+        # The block itself appends two rows while the run reads the file (on the caller's thread, rows are read as needed).
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -WarningVariable warnings -WarningAction SilentlyContinue -Process {
+            if ($_.id -eq 'q2') { [IO.File]::AppendAllText($csv, "q98,added,980`nq99,added,990`n") }
+            $_.id
+        }
+
+        $summary.Status | Should -Be 'Incomplete'
+        $summary.TotalSamples | Should -Be 3
+        $summary.CompletedSamples | Should -Be 3
+        $summary.PendingSamples | Should -Be 0
+        @($warnings | Where-Object { "$_" -match 'changed while the run read it' }).Count | Should -Be 1
+        # The rows added were read and run too: the records say so.
+        $stats = Get-CheckpointStats -RunId $summary.RunId -OutputDirectory $out
+        $stats.TotalSamples, $stats.CompletedSamples, $stats.PendingSamples | Should -Be @(5, 5, 0)
+
+        $resumed = Resume-CheckpointRun $summary.RunId -OutputDirectory $out -WarningAction SilentlyContinue
+        $resumed.Status | Should -Be 'Completed'
+        $resumed.TotalSamples, $resumed.CompletedSamples | Should -Be @(5, 5)
+        @(Read-JsonlRecord $summary.Path | Where-Object status -EQ 'completed').sample_id | Sort-Object | Should -Be @('q1', 'q2', 'q3', 'q98', 'q99')
     }
 }

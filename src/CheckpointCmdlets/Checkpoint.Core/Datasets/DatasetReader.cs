@@ -325,11 +325,33 @@ public static partial class DatasetReader
                 return null;
             }
 
-            return csv.HeaderRecord.Select((h, i) => string.IsNullOrEmpty(h) ? "column" + (i + 1).ToString(CultureInfo.InvariantCulture) : h).ToArray();
+            string[] names = csv.HeaderRecord.Select((h, i) => string.IsNullOrEmpty(h) ? "column" + (i + 1).ToString(CultureInfo.InvariantCulture) : h).ToArray();
+            CheckNamesUnique(names, path);
+            return names;
         }
         catch (CsvHelperException e) when (e is not null)
         {
             throw new DatasetException(ErrorIds.MalformedCsv, path, $"'{path}' has a header that cannot be read as CSV: {e.Message}", 0, e);
+        }
+    }
+
+    // A row becomes `$_` with one property per column, and PowerShell's property names ignore case: of two
+    // columns with one name, one would be lost, as Import-Csv refuses too.
+    private static void CheckNamesUnique(string[] names, string path)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < names.Length; i++)
+        {
+            if (seen.TryGetValue(names[i], out int first))
+            {
+                throw new DatasetException(
+                    ErrorIds.MalformedCsv,
+                    path,
+                    string.Format(CultureInfo.InvariantCulture, "'{0}' has two columns named '{1}' (columns {2} and {3}; names are compared without case, as PowerShell's properties are). Rename one of them.", path, names[i], first + 1, i + 1),
+                    0);
+            }
+
+            seen.Add(names[i], i);
         }
     }
 
@@ -397,7 +419,7 @@ public static partial class DatasetReader
         string fullPath = Path.GetFullPath(path);
         if (!File.Exists(fullPath))
         {
-            throw new DatasetException(ErrorIds.DatasetNotFound, fullPath, $"The dataset '{fullPath}' does not exist. Check the path given to -Dataset.");
+            throw new DatasetException(ErrorIds.DatasetNotFound, fullPath, $"The dataset '{fullPath}' does not exist. Check -Dataset; Resume-CheckpointRun reads the dataset where the run last found it (the Dataset of Get-CheckpointStats), so put a moved file back there, or start the run again with Start-CheckpointRun and its new path.");
         }
 
         return fullPath;

@@ -298,15 +298,27 @@ internal sealed class RunSession
         }
 
         int total = _dataset.IncludedCount;
-        if (Cancelled || fatal is not null || BudgetReached)
+        // Rows added, removed or moved while the run read them: what was read is not the dataset that was
+        // counted, so the counts come from the checkpoint, and only a resume can tell whether the run is done.
+        bool changedUnderRun = _dataset.Fingerprint.LastWriteTicks != 0 && !_dataset.Fingerprint.LooksUnchanged(_dataset.Path);
+        if (changedUnderRun)
         {
-            // The dataset was not read to its end: count from the checkpoint instead.
+            _observer.Warning(string.Format(
+                CultureInfo.InvariantCulture,
+                "The dataset '{0}' changed while the run read it: the counts are of the {1} samples it had when the run began, and the run ends Incomplete. Resume it to read the dataset as it is now; completed samples are skipped.",
+                _dataset.Path,
+                total));
+        }
+
+        if (Cancelled || fatal is not null || BudgetReached || changedUnderRun)
+        {
+            // The dataset was not read to its end, or not as it was counted: count from the checkpoint instead.
             _counts.Completed = Math.Min(_store.Index.CompletedCount, total);
             _counts.Failed = Math.Min(_store.Index.FailedCount, total - _counts.Completed);
         }
 
         RunStatus final = Cancelled ? RunStatus.Interrupted
-            : fatal is not null ? RunStatus.Incomplete
+            : fatal is not null || changedUnderRun ? RunStatus.Incomplete
             : _counts.Completed == total ? RunStatus.Completed
             : BudgetReached ? RunStatus.BudgetReached
             : RunStatus.Incomplete;

@@ -37,7 +37,10 @@ internal sealed class ErrorLog : IDisposable
         block.Append(" ===\n");
         block.Append("type:      ").Append(record.Error.Type).Append('\n');
         block.Append("message:   ").Append(Indent(record.Error.Message)).Append('\n');
-        block.Append("transient: ").Append(record.Error.Transient ? "yes (will be retried)" : "no").Append('\n');
+        block.Append("transient: ").Append(
+            !record.Error.Transient ? "no"
+            : record.Final ? "yes, but its retries are used up (a resume tries the sample again)"
+            : "yes (the sample is tried again)").Append('\n');
         if (record.Error.HttpStatus is int status)
         {
             block.Append("http:      ").Append(status.ToString(CultureInfo.InvariantCulture)).Append('\n');
