@@ -10,7 +10,9 @@ param(
 $ErrorActionPreference = 'Stop'
 Import-Module $Module
 $summary = Resume-CheckpointRun -Latest -OutputDirectory $OutputDirectory
-if ($summary -and $summary.Status -ne 'Completed') {
-    Write-Warning "Run $($summary.RunId) is $($summary.Status): $($summary.PendingSamples) pending, $($summary.FailedSamples) failed."
+# The whole run, all its shards: a resume reports each part it continued.
+$run = $summary | Select-Object -First 1 | Get-CheckpointStats
+if ($run -and $run.Status -ne 'Completed') {
+    Write-Warning "Run $($run.RunId) is $($run.Status): $($run.PendingSamples) pending, $($run.FailedSamples) failed."
     exit 1
 }

@@ -56,6 +56,20 @@ Describe 'Remove-Checkpoint' {
         Get-FileTree $dir | Should -Be @('data.csv', 'out', "out/$($done.RunId).bak", 'out/notes.txt', 'out/summary.jsonl')
     }
 
+    It 'leaves a file that is only named like a run: it is listed as no run and never deleted' {
+        # A user's own results, named as runs are, but with no state file and no checksummed record.
+        $lookalike = Write-TextFile (Join-Path $out '20250101_my_results_deadbeef.jsonl') "{`"answer`":1}`n{`"answer`":2}`n"
+        $notJson = Write-TextFile (Join-Path $out '20250101_other_results_deadbeef.jsonl') "not json at all`n"
+
+        (Get-CheckpointStats -OutputDirectory $out).RunId | Sort-Object | Should -Be (@($done.RunId, $partialId) | Sort-Object)
+        Remove-Checkpoint -RunId '*' -OutputDirectory $out -Confirm:$false
+        { Get-CheckpointResult -Path $lookalike -ErrorAction Stop } | Should -Throw -ErrorId 'NotACheckpointFile,Checkpoint.Commands.GetCheckpointResultCommand'
+
+        [IO.File]::ReadAllText($lookalike) | Should -BeExactly "{`"answer`":1}`n{`"answer`":2}`n"
+        Test-Path $notJson | Should -BeTrue
+        foreach ($name in $doneFiles) { Test-Path (Join-Path $out $name) | Should -BeFalse -Because $name }
+    }
+
     It "deletes nothing outside the directory with -RunId '<RunId>'" -TestCases @(
         @{ RunId = '../*' }
         @{ RunId = '..' }

@@ -240,3 +240,64 @@ Describe 'Resume-CheckpointRun: a state file it cannot trust' {
         $summary.RunId | Should -Be $started.RunId
     }
 }
+
+Describe 'Resume-CheckpointRun of a run with a budget' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+    }
+
+    It 'keeps the -MaxCost the run was started with, and goes on with a higher one' {
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 6
+        $start = Start-CheckpointRun $csv -MaxCost 2 -OutputDirectory $out -WarningAction SilentlyContinue -Process { $CheckpointContext.AddCost(1); $_.id }
+        $start.Status | Should -Be 'BudgetReached'
+        $start.CompletedSamples | Should -Be 2
+
+        $kept = Resume-CheckpointRun $start.RunId -OutputDirectory $out -WarningAction SilentlyContinue -ErrorAction Stop
+        $kept.Status | Should -Be 'BudgetReached'
+        $kept.ProcessedThisRun | Should -Be 0
+        $more = Resume-CheckpointRun -Latest -OutputDirectory $out -MaxCost 100 -ErrorAction Stop
+        $more.Status | Should -Be 'Completed'
+        $more.CompletedSamples | Should -Be 6
+        $more.TotalCost | Should -Be 6
+    }
+
+    It 'counts the cost of the shards an unsharded run finishes toward -MaxCost, and their samples in its summary' {
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 12
+        foreach ($k in 1, 2) { $null = Start-CheckpointRun $csv -Shard "$k/2" -Limit 2 -OutputDirectory $out -Process { $CheckpointContext.AddCost(1); $_.id } }
+
+        $finish = Start-CheckpointRun $csv -MaxCost 6 -OutputDirectory $out -WarningAction SilentlyContinue -Process { $CheckpointContext.AddCost(1); $_.id }
+
+        $finish.Status | Should -Be 'BudgetReached'
+        $finish.ProcessedThisRun | Should -Be 2
+        $finish.TotalCost | Should -Be 6
+        $finish.CompletedSamples, $finish.PendingSamples | Should -Be @(6, 6)
+        $finish.AverageCostPerSample | Should -Be 1
+        $stats = Get-CheckpointStats -RunId $finish.RunId -OutputDirectory $out
+        $stats.CompletedSamples, $stats.TotalCost | Should -Be @(6, 6)
+    }
+}
+
+Describe 'Resume-CheckpointRun of a sharded run with shards that never started' {
+    It 'warns which shards have no files, and the scheduled script keeps failing until the run is complete' {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 20
+        foreach ($k in 1, 2) { $null = Start-CheckpointRun $csv -Shard "$k/4" -Limit 1 -OutputDirectory $out -Process { $_.id } }
+
+        $resumed = @(Resume-CheckpointRun -Latest -OutputDirectory $out -WarningVariable warnings -WarningAction SilentlyContinue)
+        $resumed.Status | Should -Be @('Completed', 'Completed')
+        @($warnings | Where-Object { "$_" -match 'no files for shard 3/4, 4/4' }).Count | Should -Be 1
+        (Get-CheckpointStats -OutputDirectory $out).Status | Should -Be 'Incomplete'
+
+        $script = Join-Path $PSScriptRoot '../../examples/scheduled/resume-study.ps1'
+        $pwsh = Join-Path $PSHOME 'pwsh'
+        $output = & $pwsh -NoProfile -NonInteractive -File $script -OutputDirectory $out -Module $env:CHECKPOINT_TEST_MODULE 2>&1 3>&1
+        $LASTEXITCODE | Should -Be 1 -Because ($output -join "`n")
+        ($output -join "`n") | Should -Match 'is Incomplete: [1-9][0-9]* pending'
+
+        $null = Start-CheckpointRun $csv -OutputDirectory $out -Process { $_.id }
+        $output = & $pwsh -NoProfile -NonInteractive -File $script -OutputDirectory $out -Module $env:CHECKPOINT_TEST_MODULE 2>&1 3>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
+    }
+}

@@ -162,6 +162,20 @@ Describe 'Start-CheckpointRun: how the block runs on the caller''s thread' {
         $log | Should -Match ([regex]::Escape("$PSCommandPath`: line"))
     }
 
+    It 'logs the line of the caller''s file for a block that uses $using:, at ThrottleLimit <_> (rewritten; above 1, in worker runspaces)' -ForEach 1, 2 {
+        $marker = 'm'
+        $summary = Start-CheckpointRun $csv -OutputDirectory $out -MaxRetries 0 -ThrottleLimit $_ -Process {
+            $null = $using:marker
+            if ($_.id -eq 'q2') { Write-Error 'no q2 with using' }
+            $_.id
+        }
+        $summary.FailedSamples | Should -Be 1
+        $line = (Select-String -LiteralPath $PSCommandPath -SimpleMatch "{ Write-Error 'no q2 with using' }" | Select-Object -First 1).LineNumber
+        $log = Get-Content (Join-Path $out "$($summary.RunId)_errors.log") -Raw
+        $log | Should -Match 'no q2 with using'
+        $log | Should -Match ([regex]::Escape("$PSCommandPath`: line $line"))
+    }
+
     It 'says in the errors log whether a transient failure is tried again or its retries are used up' {
         $summary = Start-CheckpointRun $csv -OutputDirectory $out -MaxRetries 1 -RetryDelaySeconds 0 -Process {
             if ($_.id -eq 'q2') { throw [System.TimeoutException]::new('slow q2') }

@@ -45,6 +45,41 @@ Describe 'Start-CheckpointRun: bad input leaves no file behind' {
         [IO.File]::ReadAllText($path) | Should -BeExactly $Text
     }
 
+    It 'writes InvalidPricing for -Pricing <Case>, and creates nothing' -TestCases @(
+        @{ Case = 'whose model has no prices'; Arguments = @{ Pricing = @{ 'gpt-x' = 'cheap' } } }
+        @{ Case = 'File that does not exist'; Arguments = @{ PricingFile = 'no-such-pricing.json' } }
+        @{ Case = 'with a negative price'; Arguments = @{ Pricing = @{ default = @{ InputPerMillion = -1; OutputPerMillion = 2 } } } }
+        @{ Case = 'with an empty price'; Arguments = @{ Pricing = @{ default = @{ InputPerMillion = 1; OutputPerMillion = $null } } } }
+    ) {
+        param($Case, $Arguments)
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 2
+        { Start-CheckpointRun $csv -OutputDirectory $out -Process { $calls.Add($_.id) } -ErrorAction Stop @Arguments } |
+            Should -Throw -ErrorId "InvalidPricing,$startId"
+        $calls.Count | Should -Be 0
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'refuses -MaxCost 0 (a budget that is spent), which would otherwise mean no budget at all' {
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 2
+        { Start-CheckpointRun $csv -MaxCost 0 -OutputDirectory $out -Process { $calls.Add($_.id) } -ErrorAction Stop } |
+            Should -Throw -ErrorId "ParameterArgumentValidationError,$startId"
+        $calls.Count | Should -Be 0
+        Test-Path $out | Should -BeFalse
+    }
+
+    It 'refuses a -RetryOn or -NoRetryOn entry that is neither an HTTP status nor a type name: <Value>' -TestCases @(
+        @{ Parameter = 'RetryOn'; Value = 'not a type!!' }
+        @{ Parameter = 'NoRetryOn'; Value = '99999' }
+    ) {
+        param($Parameter, $Value)
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 2
+        $arguments = @{ $Parameter = @('429', $Value) }
+        { Start-CheckpointRun $csv -OutputDirectory $out -Process { $calls.Add($_.id) } -ErrorAction Stop @arguments } |
+            Should -Throw -ErrorId "ParameterArgumentValidationError,$startId"
+        $calls.Count | Should -Be 0
+        Test-Path $out | Should -BeFalse
+    }
+
     It 'names the id and both rows in the DuplicateSampleId message' {
         $path = Write-TextFile (Join-Path $dir 'data.csv') "id,question`nq1,a`nq7,b`nq3,c`nq7,d`n"
         $caught = $null

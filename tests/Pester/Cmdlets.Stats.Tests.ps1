@@ -96,6 +96,11 @@ Describe 'Get-CheckpointStats' {
             Should -Throw -ErrorId "RunNotFound,$statsId"
     }
 
+    It 'writes RunNotFound for a -RunId that is not a valid wildcard pattern' {
+        { Get-CheckpointStats -RunId '[' -OutputDirectory $out -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunNotFound,$statsId" -ExpectedMessage "*not a valid run id or wildcard pattern*"
+    }
+
     It 'writes NotACheckpointFile for a -Path that is not a checkpoint file' {
         { Get-CheckpointStats -Path (Join-Path $out 'notes.txt') -ErrorAction Stop } |
             Should -Throw -ErrorId "NotACheckpointFile,$statsId"

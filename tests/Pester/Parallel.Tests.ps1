@@ -63,6 +63,43 @@ Describe 'Deterministic results' {
     }
 }
 
+Describe 'Get-Random called from a function' {
+    BeforeAll {
+        function global:Get-CheckpointTestPick { Get-Random -Maximum 1000000 }
+        $script:Module = Join-Path $TestDrive 'Picker.psm1'
+        Set-Content -LiteralPath $Module -Value 'function Get-ModulePick { Get-Random -Maximum 1000000 }'
+    }
+
+    AfterAll {
+        Remove-Item function:Get-CheckpointTestPick
+    }
+
+    It 'is seeded per sample on the caller''s thread: the same outputs from a whole run and a resumed one' {
+        $block = { [pscustomobject]@{ id = $_.id; pick = (Get-CheckpointTestPick) } }
+        $whole = Join-Path $TestDrive 'function-whole'
+        $parts = Join-Path $TestDrive 'function-parts'
+        Start-CheckpointRun -Dataset $Data -Process $block -Seed 7 -OutputDirectory $whole | Out-Null
+        Start-CheckpointRun -Dataset $Data -Process $block -Seed 7 -OutputDirectory $parts -Limit 9 | Out-Null
+        Resume-CheckpointRun -RunId * -OutputDirectory $parts | Out-Null
+
+        $expected = Get-Outputs $whole
+        @($expected.Values | Sort-Object -Unique).Count | Should -Be 60
+        Assert-SameOutputs $expected (Get-Outputs $parts)
+    }
+
+    It 'is seeded per sample in worker runspaces, in a function of an -ImportModule module' {
+        $block = { [pscustomobject]@{ id = $_.id; pick = (Get-ModulePick) } }
+        $first = Join-Path $TestDrive 'module-4'
+        $second = Join-Path $TestDrive 'module-2'
+        Start-CheckpointRun -Dataset $Data -Process $block -Seed 7 -ImportModule $Module -ThrottleLimit 4 -OutputDirectory $first | Out-Null
+        Start-CheckpointRun -Dataset $Data -Process $block -Seed 7 -ImportModule $Module -ThrottleLimit 2 -OutputDirectory $second | Out-Null
+
+        $expected = Get-Outputs $first
+        @($expected.Values | Sort-Object -Unique).Count | Should -Be 60
+        Assert-SameOutputs $expected (Get-Outputs $second)
+    }
+}
+
 Describe 'ThrottleLimit' {
     It 'runs every sample exactly once, in parallel, through the single writer' {
         $dir = Join-Path $TestDrive 'parallel'
@@ -75,6 +112,34 @@ Describe 'ThrottleLimit' {
         ($lines | ForEach-Object { ($_ | ConvertFrom-Json).sample_id } | Sort-Object -Unique).Count | Should -Be 60
         # 60 x 100 ms one at a time would take 6 s; ten at a time well under that.
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 5
+    }
+
+    It 'starts no sample already handed to a worker once the API is taken to be down' {
+        $dir = Join-Path $TestDrive 'outage'
+        $calls = [System.Collections.Concurrent.ConcurrentBag[string]]::new()
+        $outage = $null
+        try {
+            Start-CheckpointRun -Dataset $Data -ThrottleLimit 8 -MaxRetries 0 -MaxConsecutiveFailures 3 -MaxOutageMinutes 0 -OutputDirectory $dir -WarningAction SilentlyContinue -Process {
+                ($using:calls).Add($_.id)
+                Start-Sleep -Milliseconds 200
+                throw [System.Net.Http.HttpRequestException]::new('down')
+            } | Out-Null
+        }
+        catch { $outage = $_ }
+
+        $outage.FullyQualifiedErrorId | Should -BeLike 'ApiOutage*'
+        # Eight start together and fail together; the workers whose failures came before the third may take
+        # one more each while the API still counts as up. Before, every sample queued for a worker started too.
+        $calls.Count | Should -BeGreaterOrEqual 8
+        $calls.Count | Should -BeLessOrEqual 10
+        @(Get-Content (Get-ChildItem $dir -Filter *.jsonl).FullName).Count | Should -Be $calls.Count
+    }
+
+    It 'refuses a $using: variable the session has not set with UsingVariableNotSet, before anything runs, at ThrottleLimit <_>' -ForEach 1, 2 {
+        $dir = Join-Path $TestDrive "using-unset-$_"
+        { Start-CheckpointRun -Dataset $Data -ThrottleLimit $_ -OutputDirectory $dir -Process { [pscustomobject]@{ t = $using:checkpointTestNeverSet } } -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UsingVariableNotSet,Checkpoint.Commands.StartCheckpointRunCommand' -ExpectedMessage '*$using:checkpointTestNeverSet*'
+        @(Get-ChildItem $dir -Recurse -File -ErrorAction SilentlyContinue).Count | Should -Be 0
     }
 
     It 'passes $using: values into the worker runspaces, as ForEach-Object -Parallel does' {

@@ -232,6 +232,7 @@ Describe 'An API outage shorter than -MaxOutageMinutes' {
         @($ids | Where-Object { $completed[$_] -ne 1 }) | Should -BeNullOrEmpty -Because 'every sample, those that failed during the outage too, completes in the same run'
         $summary.Status | Should -Be 'Completed'
         $summary.PendingSamples | Should -Be 0
+        $summary.ProcessedThisRun | Should -Be 6 -Because 'each sample counts once, also one tried again after the outage'
     }
 }
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Text.Json;
@@ -66,12 +67,30 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
                 return;
             }
 
+            WarnOfMissingShards(set);
             foreach (RunFiles part in set.Parts)
             {
                 if (MakePlan(set, part) is (RunPlan plan, ScriptBlock block))
                 {
                     Run(plan, block);
                 }
+            }
+        }
+    }
+
+    // A resume continues the parts it finds. A shard that never started has no files here, so its samples
+    // stay pending however often the run is resumed: say so, and how to finish them.
+    private void WarnOfMissingShards(RunSet set)
+    {
+        foreach (int count in set.Parts.Where(p => p.Shard is not null).Select(p => p.Shard!.Count).Distinct())
+        {
+            var missing = Enumerable.Range(1, count)
+                .Where(k => !set.Parts.Any(p => p.Shard is ShardSpec shard && shard.Count == count && shard.Index == k))
+                .Select(k => k.ToString(CultureInfo.InvariantCulture) + "/" + count.ToString(CultureInfo.InvariantCulture))
+                .ToList();
+            if (missing.Count > 0)
+            {
+                WriteWarning($"Run '{set.RunId}' has no files for shard {string.Join(", ", missing)} in '{set.Directory}': a resume continues only the shards it finds, so their samples stay pending. Start them with Start-CheckpointRun -Shard, or finish the whole run here with Start-CheckpointRun and no -Shard.");
             }
         }
     }

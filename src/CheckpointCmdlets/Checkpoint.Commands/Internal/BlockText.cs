@@ -17,8 +17,11 @@ internal sealed class BlockText
 {
     private static readonly ParamBlockAst s_contextParameters = Parser.ParseInput("param($CheckpointContext, $ErrorActionPreference)", out _, out _).ParamBlock;
 
-    private BlockText(string text, IReadOnlyList<PSVariable> usingVariables, bool usesGetRandom, bool rewritten, ScriptBlock? withContextParameters = null)
+    private readonly IScriptExtent _origin;
+
+    private BlockText(IScriptExtent origin, string text, IReadOnlyList<PSVariable> usingVariables, bool usesGetRandom, bool rewritten, ScriptBlock? withContextParameters = null)
     {
+        _origin = origin;
         Text = text;
         UsingVariables = usingVariables;
         UsesGetRandom = usesGetRandom;
@@ -32,7 +35,9 @@ internal sealed class BlockText
     /// <summary>The values of the $using: references, as variables to define where the block runs.</summary>
     public IReadOnlyList<PSVariable> UsingVariables { get; }
 
-    /// <summary>True when the block calls Get-Random (by name or its 'random' alias).</summary>
+    /// <summary>
+    /// True when the block may call Get-Random, so that each attempt must seed it: see <see cref="MayCallGetRandom"/>.
+    /// </summary>
     public bool UsesGetRandom { get; }
 
     /// <summary>True when $using: references were rewritten (the original block cannot run as it is).</summary>
@@ -53,19 +58,20 @@ internal sealed class BlockText
     public static BlockText From(ScriptBlock block, PSCmdlet cmdlet)
     {
         Ast ast = block.Ast;
-        string text = ast.Extent.Text;
-        int baseOffset = ast.Extent.StartOffset;
+        IScriptExtent origin = ast.Extent;
+        string text = origin.Text;
+        int baseOffset = origin.StartOffset;
         if (ast is ScriptBlockAst { Parent: ScriptBlockExpressionAst } || (text.StartsWith("{", StringComparison.Ordinal) && text.EndsWith("}", StringComparison.Ordinal)))
         {
             text = text.Substring(1, text.Length - 2);
             baseOffset++;
         }
 
-        bool usesGetRandom = ast.FindAll(a => a is CommandAst c && IsGetRandom(c.GetCommandName()), searchNestedScriptBlocks: true).Any();
+        bool usesGetRandom = MayCallGetRandom(ast, cmdlet.SessionState.InvokeCommand);
         var usings = ast.FindAll(a => a is UsingExpressionAst, searchNestedScriptBlocks: true).Cast<UsingExpressionAst>().ToList();
         if (usings.Count == 0)
         {
-            return new BlockText(text, Array.Empty<PSVariable>(), usesGetRandom, rewritten: false, AddContextParameters(block, cmdlet.SessionState));
+            return new BlockText(origin, text, Array.Empty<PSVariable>(), usesGetRandom, rewritten: false, AddContextParameters(block, cmdlet.SessionState));
         }
 
         var names = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -88,11 +94,25 @@ internal sealed class BlockText
             builder.Insert(start, "$" + local);
         }
 
-        return new BlockText(builder.ToString(), variables, usesGetRandom, rewritten: true);
+        return new BlockText(origin, builder.ToString(), variables, usesGetRandom, rewritten: true);
     }
 
     /// <summary>The block to run in the caller's runspace: the original, unless it had to be rewritten.</summary>
-    public ScriptBlock ForCallerRunspace(ScriptBlock original) => Rewritten ? ScriptBlock.Create(Text) : original;
+    public ScriptBlock ForCallerRunspace(ScriptBlock original) => Rewritten ? Compile() : original;
+
+    /// <summary>
+    /// A new script block of <see cref="Text"/>, parsed as if it stood where the original does: its errors
+    /// name the caller's file and lines, as the original's would (columns move on a line whose $using: was
+    /// rewritten).
+    /// </summary>
+    public ScriptBlock Compile()
+    {
+        // Text starts after the original's opening brace, when it had one.
+        int column = _origin.StartColumnNumber + (_origin.Text.StartsWith("{", StringComparison.Ordinal) ? 1 : 0);
+        string placed = new string('\n', Math.Max(0, _origin.StartLineNumber - 1)) + new string(' ', Math.Max(0, column - 1)) + Text;
+        ScriptBlockAst ast = Parser.ParseInput(placed, _origin.File, out _, out ParseError[] errors);
+        return errors.Length == 0 ? ast.GetScriptBlock() : ScriptBlock.Create(Text);
+    }
 
     /// <summary>
     /// <paramref name="block"/> with the context parameters added, compiled from a copy of its syntax tree, so
@@ -118,6 +138,58 @@ internal sealed class BlockText
         return copy.GetScriptBlock();
     }
 
+    /// <summary>
+    /// True when an attempt of the block may call Get-Random: the block names it, calls a command that is not
+    /// a cmdlet (a function, a script, or a name this session cannot resolve, such as a function of an
+    /// -ImportModule module), calls a command by a name it computes (<c>&amp; $f</c>), or invokes a script
+    /// block's Invoke method. Seeding costs a command invocation per attempt, so a block of cmdlets and
+    /// expressions alone is not seeded. A script block held in a variable and handed to a cmdlet
+    /// (<c>ForEach-Object $f</c>) is not looked into.
+    /// </summary>
+    private static bool MayCallGetRandom(Ast ast, CommandInvocationIntrinsics commands)
+    {
+        foreach (Ast found in ast.FindAll(a => a is CommandAst or InvokeMemberExpressionAst, searchNestedScriptBlocks: true))
+        {
+            if (found is InvokeMemberExpressionAst invoke)
+            {
+                if (invoke.Member is not StringConstantExpressionAst member || member.Value.StartsWith("Invoke", StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+
+                continue;
+            }
+
+            string? name = ((CommandAst)found).GetCommandName();
+            if (name is null || IsGetRandom(name))
+            {
+                return true;
+            }
+
+            CommandInfo? command;
+            try
+            {
+                command = commands.GetCommand(name, CommandTypes.All);
+            }
+            catch (Exception e) when (e is RuntimeException or ArgumentException)
+            {
+                return true;
+            }
+
+            for (int hops = 0; command is AliasInfo alias && hops < 16; hops++)
+            {
+                command = alias.ResolvedCommand;
+            }
+
+            if (command is not CmdletInfo cmdlet || IsGetRandom(cmdlet.Name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static bool IsGetRandom(string? name) =>
         name is not null && (name.Equals("Get-Random", StringComparison.OrdinalIgnoreCase)
             || name.Equals("random", StringComparison.OrdinalIgnoreCase)
@@ -131,6 +203,15 @@ internal sealed class BlockText
             return Environment.GetEnvironmentVariable(path.UserPath.Substring(path.DriveName.Length + 1));
         }
 
-        return cmdlet.SessionState.PSVariable.GetValue(path.UserPath);
+        // As in ForEach-Object -Parallel, a variable the session has not set is an error, not $null: a typo
+        // (or a resume from a session that never set it) would otherwise run every paid sample without it.
+        if (cmdlet.SessionState.PSVariable.Get(path.UserPath) is not PSVariable set)
+        {
+            throw new CheckpointException(
+                ErrorRecords.UsingVariableNotSet,
+                $"The block uses $using:{path.UserPath}, but this session has no variable '{path.UserPath}'. Set it before the run starts (a resume reads $using: values from the session that resumes), or pass the value through -Config and read $CheckpointContext.Config.");
+        }
+
+        return set.Value;
     }
 }

@@ -28,6 +28,9 @@ internal static class ErrorRecords
     /// <summary>The error id for an -ImportModule module that fails to import into a worker runspace.</summary>
     public const string ImportModuleFailed = nameof(ImportModuleFailed);
 
+    /// <summary>The error id for a $using: variable that the caller's session has not set.</summary>
+    public const string UsingVariableNotSet = nameof(UsingVariableNotSet);
+
     /// <summary>The ErrorRecord of a core exception.</summary>
     public static ErrorRecord From(CheckpointException e) => new(e, e.ErrorId, CategoryOf(e), e.Target);
 
@@ -60,6 +63,8 @@ internal static class ErrorRecords
         StateChangedOutside => ErrorCategory.SecurityError,
         ImportModuleNotFound => ErrorCategory.ObjectNotFound,
         ImportModuleFailed => ErrorCategory.InvalidOperation,
+        UsingVariableNotSet => ErrorCategory.InvalidArgument,
+        ErrorIds.RunOfOtherDataset => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 }

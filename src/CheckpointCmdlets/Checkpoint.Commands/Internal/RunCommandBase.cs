@@ -63,11 +63,17 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Exception type names or HTTP status codes to treat as transient, beyond the built-in rule.</summary>
     [Parameter]
+    [ValidatePattern(RetryRulePattern)]
     public string[] RetryOn { get; set; } = Array.Empty<string>();
 
     /// <summary>Exception type names or HTTP status codes never to retry.</summary>
     [Parameter]
+    [ValidatePattern(RetryRulePattern)]
     public string[] NoRetryOn { get; set; } = Array.Empty<string>();
+
+    // An HTTP status code (100-599) or an exception type name, short or full (letters, digits, _ . + `):
+    // anything else could never match a failure, so a typo would silently change nothing.
+    private const string RetryRulePattern = @"^\s*(?:[1-5][0-9]{2}|[A-Za-z_][A-Za-z0-9_.+`]*)\s*$";
 
     /// <summary>Transient failures in a row that mean the API is down.</summary>
     [Parameter]
@@ -99,7 +105,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Stop the run cleanly once its total cost reaches this budget.</summary>
     [Parameter]
-    [ValidateRange(0.0, double.MaxValue)]
+    [ValidateRange(1e-9, double.MaxValue)]
     public decimal MaxCost { get; set; }
 
     /// <summary>For -WhatIf estimates before any sample has a cost: the expected cost of one sample.</summary>
@@ -179,7 +185,17 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         plan.OutageWait = TimeSpan.FromSeconds(OutageWaitSeconds);
         plan.MaxCost = MaxCost > 0 ? MaxCost : null;
         plan.EstimatedCostPerSample = MyInvocation.BoundParameters.ContainsKey(nameof(EstimatedCostPerSample)) ? EstimatedCostPerSample : null;
-        Costs.PricingTable pricing = LoadPricing();
+        Costs.PricingTable pricing;
+        try
+        {
+            pricing = LoadPricing();
+        }
+        catch (CheckpointException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            throw;
+        }
+
         plan.Price = pricing.For(plan.Model);
         if (plan.MaxCost is not null && plan.Price is null)
         {
@@ -234,7 +250,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
             // A parameter's own default (TimeoutSeconds 0: none) is kept as it is, in range or not.
             if (!Equals(restored, property.GetValue(this))
-                && property.GetCustomAttribute<ValidateRangeAttribute>() is ValidateRangeAttribute range && !IsInRange(restored, range, property.PropertyType))
+                && property.GetCustomAttribute<ValidateRangeAttribute>() is ValidateRangeAttribute range && !IsInRange(restored, range))
             {
                 return string.Format(CultureInfo.InvariantCulture, "its state file keeps {0} = {1}, outside the range of -{2} ({3} to {4})", setting, restored, parameter, range.MinRange, range.MaxRange);
             }
@@ -245,10 +261,22 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         return null;
     }
 
-    private static bool IsInRange(object? value, ValidateRangeAttribute range, Type type) =>
-        value is IComparable comparable
-        && comparable.CompareTo(LanguagePrimitives.ConvertTo(range.MinRange, type, CultureInfo.InvariantCulture)) >= 0
-        && comparable.CompareTo(LanguagePrimitives.ConvertTo(range.MaxRange, type, CultureInfo.InvariantCulture)) <= 0;
+    // Compared in the bounds' own type: a bound need not fit the parameter's type (-MaxCost is a decimal, and
+    // its upper bound double.MaxValue is beyond any decimal). A value the bounds' type cannot hold is out of range.
+    private static bool IsInRange(object? value, ValidateRangeAttribute range)
+    {
+        try
+        {
+            return value is not null && CompareTo(value, range.MinRange) >= 0 && CompareTo(value, range.MaxRange) <= 0;
+        }
+        catch (PSInvalidCastException)
+        {
+            return false;
+        }
+    }
+
+    private static int CompareTo(object value, object bound) =>
+        ((IComparable)LanguagePrimitives.ConvertTo(value, bound.GetType(), CultureInfo.InvariantCulture)).CompareTo(bound);
 
     private static bool IsModulePath(string module) =>
         module.IndexOfAny(new[] { '/', '\\' }) >= 0 || module.StartsWith("~", StringComparison.Ordinal)

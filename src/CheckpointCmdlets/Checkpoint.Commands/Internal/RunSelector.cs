@@ -25,7 +25,21 @@ internal static class RunSelector
         foreach (string runId in runIds)
         {
             var pattern = new WildcardPattern(runId, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant);
-            IReadOnlyList<RunSet> matches = RunSet.Find(directory, pattern.IsMatch);
+            IReadOnlyList<RunSet> matches;
+            try
+            {
+                matches = RunSet.Find(directory, pattern.IsMatch);
+            }
+            catch (WildcardPatternException e)
+            {
+                cmdlet.WriteError(ErrorRecords.Create(
+                    ErrorRecords.RunNotFound,
+                    ErrorCategory.ObjectNotFound,
+                    $"'{runId}' names no run: it is not a valid run id or wildcard pattern ({e.Message}). Escape a literal [ or ] with a backtick.",
+                    runId));
+                continue;
+            }
+
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(runId))
             {
                 cmdlet.WriteError(ErrorRecords.Create(

@@ -59,7 +59,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             }
 
             // Not bound to a runspace: it runs in the session state of the runspace that invokes it, this one.
-            _attempts = new ScriptBlockProcessor(ScriptBlock.Create(text.Text), text, rules);
+            _attempts = new ScriptBlockProcessor(text.Compile(), text, rules);
             _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
             _thread.Start();
         }

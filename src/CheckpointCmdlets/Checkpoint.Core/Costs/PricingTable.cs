@@ -63,8 +63,8 @@ public sealed class PricingTable
             foreach (JsonProperty model in models.EnumerateObject())
             {
                 prices[model.Name] = new ModelPrice(
-                    Property(model.Value, "InputPerMillion").GetDecimal(),
-                    Property(model.Value, "OutputPerMillion").GetDecimal());
+                    NotNegative(Property(model.Value, "InputPerMillion").GetDecimal(), "InputPerMillion", model.Name, path),
+                    NotNegative(Property(model.Value, "OutputPerMillion").GetDecimal(), "OutputPerMillion", model.Name, path));
             }
 
             return new PricingTable(prices, path);
@@ -94,20 +94,28 @@ public sealed class PricingTable
         {
             if (string.Equals(Convert.ToString(entry.Key, CultureInfo.InvariantCulture), name, StringComparison.OrdinalIgnoreCase))
             {
+                decimal amount;
                 try
                 {
-                    return Convert.ToDecimal(entry.Value, CultureInfo.InvariantCulture);
+                    // Convert.ToDecimal takes null for 0: an empty price is an error, not a free model.
+                    amount = entry.Value is null ? throw new FormatException() : Convert.ToDecimal(entry.Value, CultureInfo.InvariantCulture);
                 }
                 catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
                 {
                     throw Invalid(source, $"{name} of '{model}' is not a number");
                 }
+
+                return NotNegative(amount, name, model, source);
             }
         }
 
         throw Invalid(source, $"'{model}' has no {name}");
     }
 
+    // A negative price would lower a run's total cost, so that no -MaxCost could ever be reached.
+    private static decimal NotNegative(decimal amount, string name, string model, string source) =>
+        amount >= 0 ? amount : throw Invalid(source, string.Format(CultureInfo.InvariantCulture, "{0} of '{1}' is negative ({2})", name, model, amount));
+
     private static CheckpointException Invalid(string source, string problem) =>
-        new(InvalidPricing, $"The pricing in {source} cannot be used: {problem}. Give each model @{{ InputPerMillion = 2.50; OutputPerMillion = 10.00 }}.") { Target = source };
+        new(InvalidPricing, $"The pricing in {source} cannot be used: {problem.TrimEnd('.')}. Give each model @{{ InputPerMillion = 2.50; OutputPerMillion = 10.00 }}.") { Target = source };
 }

@@ -38,7 +38,7 @@ public sealed class RunSummary
     /// <summary>How long this session took.</summary>
     public TimeSpan Duration { get; init; }
 
-    /// <summary>Completed, Incomplete or Interrupted.</summary>
+    /// <summary>Completed, Incomplete, Interrupted or BudgetReached.</summary>
     public string Status { get; init; } = string.Empty;
 
     /// <summary>Input (prompt) tokens over every attempt, failed ones included.</summary>
@@ -47,7 +47,10 @@ public sealed class RunSummary
     /// <summary>Output (completion) tokens over every attempt, failed ones included.</summary>
     public long OutputTokens { get; init; }
 
-    /// <summary>The run's cost so far, over every attempt (failed calls are paid too).</summary>
+    /// <summary>
+    /// The run's cost so far, over every attempt (failed calls are paid too): a shard's own; for an unsharded
+    /// run, with the cost of the shards' files it finishes, whose samples it counts as its own.
+    /// </summary>
     public decimal TotalCost { get; init; }
 
     /// <summary>TotalCost divided by the completed samples: what one completed sample cost, retries included.</summary>

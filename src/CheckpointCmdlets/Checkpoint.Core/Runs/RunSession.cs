@@ -48,6 +48,10 @@ internal sealed class RunSession
     private volatile bool _startsStopped;
     private int _notStarted;
 
+    // Set for the passes that try again the samples an outage left pending: they were counted as processed
+    // in the first pass, so ProcessedThisRun counts each sample once.
+    private volatile bool _retryPass;
+
     public RunSession(RunEngine engine, RunPlan plan, CheckpointStore store, CheckpointIndex? others, DatasetInfo dataset, IRunObserver observer, Stopwatch clock)
     {
         _engine = engine;
@@ -99,6 +103,7 @@ internal sealed class RunSession
                 _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
                 List<Sample> retry = _abandoned.ToList();
                 _abandoned.Clear();
+                _retryPass = true;
                 source = retry.Select(s => (s, _store.Entry(s.Id)?.Attempt ?? 0));
             }
         }
@@ -134,7 +139,7 @@ internal sealed class RunSession
                 }
 
                 WaitOutOutage(() => queue?.Flush(), cancellationToken);
-                _counts.Processed++;
+                _counts.Processed += _retryPass ? 0 : 1;
                 _runner.Run(sample, previousAttempts, processor, cancellationToken);
                 DeliverQueued();
                 ReportProgress();
@@ -208,7 +213,7 @@ internal sealed class RunSession
                     }
                 }
 
-                _counts.Processed++;
+                _counts.Processed += _retryPass ? 0 : 1;
 
                 if (_breaker.State == OutageBreaker.BreakerState.Probing)
                 {
@@ -313,8 +318,9 @@ internal sealed class RunSession
         if (Cancelled || fatal is not null || BudgetReached || changedUnderRun)
         {
             // The dataset was not read to its end, or not as it was counted: count from the checkpoint instead.
-            _counts.Completed = Math.Min(_store.Index.CompletedCount, total);
-            _counts.Failed = Math.Min(_store.Index.FailedCount, total - _counts.Completed);
+            (int completed, int failed) = CountFromCheckpoint();
+            _counts.Completed = Math.Min(completed, total);
+            _counts.Failed = Math.Min(failed, total - _counts.Completed);
         }
 
         RunStatus final = Cancelled ? RunStatus.Interrupted
@@ -338,13 +344,16 @@ internal sealed class RunSession
             throw fatal;
         }
 
-        decimal totalCost = _store.Index.Usage.Cost;
+        // An unsharded run counts the samples its other parts (the shards it finishes) completed, so it counts
+        // their cost too; a shard counts its own.
+        UsageTotals? others = _plan.Shard is null ? _others?.Usage : null;
+        decimal totalCost = _store.Index.Usage.Cost + (others?.Cost ?? 0);
         int pending = total - _counts.Completed - _counts.Failed;
         decimal average = _counts.Completed > 0 ? totalCost / _counts.Completed : _plan.EstimatedCostPerSample ?? 0;
         return new RunSummary
         {
-            InputTokens = _store.Index.Usage.InputTokens,
-            OutputTokens = _store.Index.Usage.OutputTokens,
+            InputTokens = _store.Index.Usage.InputTokens + (others?.InputTokens ?? 0),
+            OutputTokens = _store.Index.Usage.OutputTokens + (others?.OutputTokens ?? 0),
             TotalCost = totalCost,
             AverageCostPerSample = decimal.Round(average, 6),
             EstimatedRemainingCost = decimal.Round(average * (pending + _counts.Failed), 6),
@@ -363,6 +372,31 @@ internal sealed class RunSession
             OutputDirectory = _store.Files.Directory,
             Path = _store.Files.ResultsPath,
         };
+    }
+
+    // The samples of the plan's shard (all, unsharded) whose latest record, in this part or another, is
+    // completed or failed for good.
+    private (int Completed, int Failed) CountFromCheckpoint()
+    {
+        if (_others is null)
+        {
+            return (_store.Index.CompletedCount, _store.Index.FailedCount);
+        }
+
+        int completed = 0, failed = 0;
+        foreach (string id in _store.Index.Samples.Keys.Union(_others.Samples.Keys))
+        {
+            if (!_engine.InShard(id))
+            {
+                continue;
+            }
+
+            SampleEntry? entry = RunEngine.Latest(_store.Entry(id), _others, id);
+            completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
+            failed += entry?.IsFailed == true ? 1 : 0;
+        }
+
+        return (completed, failed);
     }
 
     // The samples of the dataset (and shard) to process now, in file order; counts and skips the rest.
@@ -417,6 +451,10 @@ internal sealed class RunSession
         }
     }
 
+    // The cost of the whole run: this part's records, and those of its other parts (shards, or the unsharded
+    // files) as they were when the run began.
+    private decimal RunCost => _store.TotalCost + (_others?.Usage.Cost ?? 0);
+
     // -MaxCost: once the run's total cost reaches the budget, no new sample starts.
     private bool CheckBudget()
     {
@@ -425,7 +463,7 @@ internal sealed class RunSession
             return true;
         }
 
-        if (_plan.MaxCost is not decimal budget || _store.TotalCost < budget)
+        if (_plan.MaxCost is not decimal budget || RunCost < budget)
         {
             return false;
         }
@@ -435,7 +473,7 @@ internal sealed class RunSession
         _observer.Warning(string.Format(
             CultureInfo.InvariantCulture,
             "The run's cost reached the budget: {0:0.######} of -MaxCost {1:0.######}. No new sample starts; every result is kept. Resume it with a higher -MaxCost to go on.",
-            _store.TotalCost,
+            RunCost,
             budget));
         return true;
     }
@@ -499,10 +537,19 @@ internal sealed class RunSession
                 {
                     // The worker looks at the budget itself: after the samples in flight finish together, the
                     // dispatcher would see it spent only once the workers had taken the next ones.
-                    if (_startsStopped || (_plan.MaxCost is decimal budget && _store.TotalCost >= budget))
+                    if (_startsStopped || (_plan.MaxCost is decimal budget && RunCost >= budget))
                     {
                         _startsStopped = true;
-                        Interlocked.Increment(ref _notStarted);
+                        if (!_retryPass)
+                        {
+                            Interlocked.Increment(ref _notStarted);
+                        }
+                    }
+                    else if (_breaker.State == OutageBreaker.BreakerState.Open)
+                    {
+                        // The API was taken to be down after this sample was handed over: it does not start (a
+                        // paid call into an outage), and the pass after the outage tries it.
+                        events.Add(RunEvent.Finished(null, null, givenUp: false, abandoned: sample));
                     }
                     else if (!stop.IsCancellationRequested)
                     {

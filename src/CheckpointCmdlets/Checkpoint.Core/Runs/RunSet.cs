@@ -29,14 +29,67 @@ public sealed class RunSet
     /// <summary>The unsharded files and each shard's files that exist.</summary>
     public IReadOnlyList<RunFiles> Parts { get; }
 
-    /// <summary>The runs in <paramref name="directory"/> whose ids <paramref name="match"/> accepts (all when null).</summary>
+    /// <summary>
+    /// The runs in <paramref name="directory"/> whose ids <paramref name="match"/> accepts (all when null).
+    /// A file named like a run's is one only with a state file, or when its first line is a checkpoint record:
+    /// a user's `20250101_my_results_deadbeef.jsonl` is neither listed nor ever deleted as a run.
+    /// </summary>
     public static IReadOnlyList<RunSet> Find(string directory, Func<string, bool>? match = null)
     {
         string full = Path.GetFullPath(directory);
         return RunFiles.DiscoverRunIds(full)
             .Where(id => match is null || match(id))
-            .Select(id => new RunSet(full, id, RunFiles.DiscoverParts(full, id)))
+            .Select(id => new RunSet(full, id, RunFiles.DiscoverParts(full, id).Where(IsRunPart).ToList()))
+            .Where(set => set.Parts.Count > 0)
             .ToList();
+    }
+
+    private const int MaxFirstLine = 16 << 20;
+
+    // A part the module wrote: it has a state file, or its results file begins with a checksummed record.
+    private static bool IsRunPart(RunFiles part)
+    {
+        if (File.Exists(part.StatePath))
+        {
+            return true;
+        }
+
+        try
+        {
+            using var stream = new FileStream(part.ResultsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            // The first line, up to the longest record a reader would look for (16 MiB).
+            byte[] head = new byte[(int)Math.Min(stream.Length, 65536)];
+            int filled = 0, newline = -1;
+            while (newline < 0 && filled < MaxFirstLine)
+            {
+                if (filled == head.Length)
+                {
+                    Array.Resize(ref head, Math.Min(head.Length * 4, MaxFirstLine));
+                }
+
+                int read = stream.Read(head, filled, head.Length - filled);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                newline = Array.IndexOf(head, (byte)'\n', filled, read);
+                filled += read;
+            }
+
+            if (newline <= 0)
+            {
+                return false;
+            }
+
+            int length = head[newline - 1] == (byte)'\r' ? newline - 1 : newline;
+            return RecordCodec.HasValidChecksum(new ReadOnlySpan<byte>(head, 0, length));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Unreadable: a reader reports it when it loads the run; the run is not dropped from sight.
+            return true;
+        }
     }
 
     /// <summary>
