@@ -169,7 +169,7 @@ Describe 'Outputs that PowerShell itself has looked at' {
 }
 
 Describe 'Get-CheckpointResult of a sample left pending by a failed attempt' {
-    It 'gives it the Status Pending, as the stats count it, and leaves it out of -Status Failed' {
+    It 'gives it the Status Pending, as the stats count it: returned by -Status Pending, not by -Status Failed' {
         Import-Module (Join-Path $PSScriptRoot 'Resilience/ResilienceHelpers.psm1') -Force
         $dir = New-TestDirectory $TestDrive
         $out = Join-Path $dir 'out'
@@ -188,6 +188,7 @@ Describe 'Get-CheckpointResult of a sample left pending by a failed attempt' {
         ($all | Where-Object SampleId -EQ 'q1').Status | Should -Be 'Pending'
         ($all | Where-Object SampleId -EQ 'q2').Status | Should -Be 'Failed'
         $failed.SampleId | Should -Be @('q2')
+        @(Get-CheckpointResult -Path $run.Path -Status Pending).SampleId | Should -Be @('q1')
         $stats.FailedSamples, $stats.PendingSamples | Should -Be @(1, 1)
     }
 }

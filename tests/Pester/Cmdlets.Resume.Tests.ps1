@@ -301,3 +301,12 @@ Describe 'Resume-CheckpointRun of a sharded run with shards that never started' 
         $LASTEXITCODE | Should -Be 0 -Because ($output -join "`n")
     }
 }
+
+Describe 'Resume-CheckpointRun -Latest in a folder with no output directory' {
+    It 'writes RunNotFound, so that a scheduled resume started in the wrong folder fails' {
+        $dir = New-TestDirectory $TestDrive
+        { Resume-CheckpointRun -Latest -OutputDirectory (Join-Path $dir 'outputs') -ErrorAction Stop } |
+            Should -Throw -ErrorId "RunNotFound,$resumeId" -ExpectedMessage '*no output directory*'
+        Test-Path (Join-Path $dir 'outputs') | Should -BeFalse
+    }
+}

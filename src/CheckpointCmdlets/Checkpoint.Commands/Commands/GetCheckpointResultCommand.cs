@@ -2,7 +2,6 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using Checkpoint.Commands.Internal;
 using Checkpoint.Runs;
-using Checkpoint.Store;
 
 namespace Checkpoint.Commands;
 
@@ -15,8 +14,11 @@ public enum ResultStatusFilter
     /// <summary>Samples whose latest record is completed.</summary>
     Completed,
 
-    /// <summary>Samples whose latest record is failed.</summary>
+    /// <summary>Samples given up on: retries used up, or a permanent error.</summary>
     Failed,
+
+    /// <summary>Samples whose last attempt failed but was not their last: a resume tries them again.</summary>
+    Pending,
 }
 
 /// <summary>
@@ -47,7 +49,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string OutputDirectory { get; set; } = CommandPaths.DefaultOutputDirectory;
 
-    /// <summary>Completed, Failed or All (the default).</summary>
+    /// <summary>Completed, Failed, Pending or All (the default).</summary>
     [Parameter]
     public ResultStatusFilter Status { get; set; } = ResultStatusFilter.All;
 
@@ -60,12 +62,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     protected override void ProcessRecord()
     {
         var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
-        RecordStatus? status = Status switch
-        {
-            ResultStatusFilter.Completed => RecordStatus.Completed,
-            ResultStatusFilter.Failed => RecordStatus.Failed,
-            _ => null,
-        };
+        string? status = Status == ResultStatusFilter.All ? null : Status.ToString();
         ISet<string>? ids = SampleId is null ? null : new HashSet<string>(SampleId, System.StringComparer.Ordinal);
         foreach (RunSet set in sets)
         {

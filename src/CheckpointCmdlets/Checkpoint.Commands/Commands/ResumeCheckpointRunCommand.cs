@@ -98,6 +98,17 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     private IReadOnlyList<RunSet> FindLatest()
     {
         string directory = CommandPaths.Resolve(this, OutputDirectory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            // A scheduled resume started in the wrong folder must not pass for one with nothing left to do.
+            WriteError(ErrorRecords.Create(
+                ErrorRecords.RunNotFound,
+                ErrorCategory.ObjectNotFound,
+                $"There is no output directory '{directory}', so no run to resume. Check -OutputDirectory; a relative path starts at the current location.",
+                directory));
+            return Array.Empty<RunSet>();
+        }
+
         RunSet? latest = RunSet.Find(directory)
             .Select(set => (Set: set, Stats: set.GetStats()[0]))
             .Where(x => x.Stats.Status != nameof(RunStatus.Completed))

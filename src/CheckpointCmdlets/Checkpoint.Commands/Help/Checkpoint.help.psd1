@@ -222,7 +222,7 @@ When the state file is missing or damaged, the run cannot be resumed: start it a
                     Wildcards   = $true
                 }
                 Path                   = 'The path of a run''s results file, {RunId}.jsonl or {RunId}_shard-k-of-n.jsonl. Its folder is taken as the output directory, and every shard of the run found there is resumed.'
-                Latest                 = 'Resumes the run in the output directory that is not completed and that checkpointed (or, if it never did, started) most recently. When every run is completed, nothing is resumed and a verbose message says so.'
+                Latest                 = 'Resumes the run in the output directory that is not completed and that checkpointed (or, if it never did, started) most recently. When every run is completed, nothing is resumed and a verbose message says so; when the output directory does not exist, the error is RunNotFound.'
                 OutputDirectory        = 'The folder that holds the runs, for -RunId and -Latest. Relative paths are relative to the current location.'
                 Process                = 'A script block to run instead of the one stored in the run''s state file, for example to fix a bug in it, or because the state file was changed outside the module. The new block is stored and used by later resumes.'
                 ThrottleLimit          = @{
@@ -425,7 +425,7 @@ Like Get-CheckpointStats, this cmdlet only reads and never takes a run's lock, s
                 }
                 Path            = 'The path of a run''s results file, {RunId}.jsonl or {RunId}_shard-k-of-n.jsonl. The run it belongs to is read, with all its shards found in the same folder.'
                 OutputDirectory = 'The folder that holds the runs, for -RunId. Relative paths are relative to the current location.'
-                Status          = 'Which samples to return, by their status: All, Completed, or Failed (given up on: retries used up, or a permanent error). All also returns the samples whose Status is Pending: their last attempt failed but was not their last, because the run stopped or the API looked down, and a resume tries them again. Samples never attempted have no record and are never returned.'
+                Status          = 'Which samples to return, by their status: All, Completed, Failed (given up on: retries used up, or a permanent error), or Pending (their last attempt failed but was not their last, because the run stopped or the API looked down, and a resume tries them again). Samples never attempted have no record and are never returned.'
                 SampleId        = 'Returns only the samples with these ids (exact, case-sensitive ids; no wildcards).'
             }
             Examples     = @(

@@ -38,12 +38,16 @@ public sealed class SampleResult
     /// <summary>The shard that wrote the record, as k/n, or empty.</summary>
     public string Shard { get; init; } = string.Empty;
 
+    /// <summary>The <see cref="Status"/> of a sample whose latest record has <paramref name="status"/>.</summary>
+    public static string StatusOf(Store.RecordStatus status, bool final) =>
+        status == Store.RecordStatus.Completed ? "Completed" : final ? "Failed" : "Pending";
+
     /// <summary>Builds the result of a record.</summary>
     public static SampleResult FromRecord(string runId, Store.CheckpointRecord record) => new()
     {
         RunId = runId,
         SampleId = record.SampleId,
-        Status = record.Status == Store.RecordStatus.Failed && !record.Final ? "Pending" : record.Status.ToString(),
+        Status = StatusOf(record.Status, record.Final),
         Attempt = record.Attempt,
         OutputJson = record.OutputJson,
         Error = record.Error is null ? null : record.Error.Type + ": " + record.Error.Message,

@@ -153,21 +153,18 @@ public sealed class RunSet
     public const string UnknownStatus = "Unknown";
 
     /// <summary>
-    /// The latest record of each sample whose status is <paramref name="status"/> (null for all, pending
-    /// retries included) and whose id is in <paramref name="sampleIds"/> (null for all), in file order. Failed
-    /// means given up on, as in the stats: a sample whose last attempt failed but was left pending is not.
+    /// The latest record of each sample whose <see cref="SampleResult.Status"/> is <paramref name="status"/>
+    /// (Completed, Failed or Pending; null for all) and whose id is in <paramref name="sampleIds"/> (null for
+    /// all), in file order. Failed means given up on, as in the stats; a sample whose last attempt failed but
+    /// was not its last is Pending.
     /// </summary>
-    public IEnumerable<SampleResult> GetResults(RecordStatus? status = null, ISet<string>? sampleIds = null, Action<string>? warn = null)
+    public IEnumerable<SampleResult> GetResults(string? status = null, ISet<string>? sampleIds = null, Action<string>? warn = null)
     {
         CheckpointIndex index = Load();
         Report(Parts, index, Array.Empty<StateReadResult>(), warn);
-        bool Wanted(SampleEntry entry) => status switch
-        {
-            null => true,
-            RecordStatus.Completed => entry.Status == RecordStatus.Completed,
-            _ => entry.IsFailed,
-        };
-        return index.ReadLatestRecords((id, entry) => Wanted(entry) && (sampleIds is null || sampleIds.Contains(id)))
+        return index.ReadLatestRecords((id, entry) =>
+                (status is null || string.Equals(SampleResult.StatusOf(entry.Status, entry.Final), status, StringComparison.Ordinal))
+                && (sampleIds is null || sampleIds.Contains(id)))
             .Select(record => SampleResult.FromRecord(RunId, record));
     }
 
