@@ -43,7 +43,7 @@ public sealed class RunEngine
     {
         DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
         RunFiles files = ResolveFiles();
-        CheckSameDataset(files, dataset);
+        CheckSameDataset(files, dataset, StateFile.Read(files.StatePath).State);
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
         CheckpointIndex? others = LoadOtherParts(files);
@@ -80,8 +80,9 @@ public sealed class RunEngine
     {
         var clock = Stopwatch.StartNew();
         RunFiles files = ResolveFiles();
-        DatasetInfo dataset = EarlierScan(files) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
-        CheckSameDataset(files, dataset);
+        StateReadResult earlier = StateFile.Read(files.StatePath);
+        DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        CheckSameDataset(files, dataset, earlier.State);
         bool existed = File.Exists(files.ResultsPath) && new FileInfo(files.ResultsPath).Length > 0;
         observer.Verbose("Checkpoint system enabled: " + files.ResultsPath);
         if (existed)
@@ -156,9 +157,8 @@ public sealed class RunEngine
 
     // A resume of a run whose dataset has the size and last write time of its last full pass, with the same
     // id column and shard, trusts that pass (validation, counts, fingerprint) instead of reading the file twice.
-    private DatasetInfo? EarlierScan(RunFiles files)
+    private DatasetInfo? EarlierScan(StateReadResult read)
     {
-        StateReadResult read = StateFile.Read(files.StatePath);
         RunState? state = read.State;
         if (read.Status != StateReadStatus.Valid || state?.DatasetFingerprint is not DatasetFingerprint fingerprint || state.DatasetPath is null
             || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_plan.DatasetPath), StringComparison.Ordinal)
@@ -175,9 +175,8 @@ public sealed class RunEngine
     // socratic/test.csv) run with one model and config share it. A run keeps to the dataset it was made from:
     // a file of that name elsewhere with other content, or the same samples named by another id column,
     // would mix two sets of samples in one run. A dataset edited in place, or moved unchanged, goes on.
-    private void CheckSameDataset(RunFiles files, DatasetInfo dataset)
+    private void CheckSameDataset(RunFiles files, DatasetInfo dataset, RunState? state)
     {
-        RunState? state = StateFile.Read(files.StatePath).State;
         if (state?.DatasetPath is not string madeFrom)
         {
             return;

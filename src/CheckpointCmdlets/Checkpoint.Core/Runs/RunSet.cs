@@ -82,8 +82,7 @@ public sealed class RunSet
                 return false;
             }
 
-            int length = head[newline - 1] == (byte)'\r' ? newline - 1 : newline;
-            return RecordCodec.HasValidChecksum(new ReadOnlySpan<byte>(head, 0, length));
+            return RecordCodec.HasValidChecksum(RecordCodec.WithoutCarriageReturn(new ReadOnlySpan<byte>(head, 0, newline)));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -106,10 +106,7 @@ public static class CheckpointLoader
                     break;
                 }
 
-                // A line that ends CRLF (the file went through a Windows editor, or git with autocrlf) holds
-                // the same record: the CR is not part of what the checksum covers.
-                int length = newline > 0 && buffer[lineStart + newline - 1] == (byte)'\r' ? newline - 1 : newline;
-                var line = new ReadOnlySpan<byte>(buffer, lineStart, length);
+                ReadOnlySpan<byte> line = RecordCodec.WithoutCarriageReturn(new ReadOnlySpan<byte>(buffer, lineStart, newline));
                 long lineOffset = bufferOffset + lineStart;
                 lineNumber++;
                 if (TryAccept(line, out RecordSummary summary, out string? reason))
@@ -125,7 +122,7 @@ public static class CheckpointLoader
                     }
 
                     pendingBad.Clear();
-                    Merge(samples, summary, fileIndex, lineOffset, length);
+                    Merge(samples, summary, fileIndex, lineOffset, line.Length);
                     usage.Add(summary.InputTokens, summary.OutputTokens, summary.Cost);
                     recordCount++;
                     validLength = lineOffset + newline + 1;

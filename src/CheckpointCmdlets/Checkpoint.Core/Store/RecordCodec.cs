@@ -122,6 +122,13 @@ internal static class RecordCodec
         buffer.WriteAscii("\"}\n");
     }
 
+    /// <summary>
+    /// A line without the carriage return of a CRLF ending (the file went through a Windows editor, or git with
+    /// autocrlf): it holds the same record, and the CR is not part of what the checksum covers.
+    /// </summary>
+    public static ReadOnlySpan<byte> WithoutCarriageReturn(ReadOnlySpan<byte> line) =>
+        line.Length > 0 && line[line.Length - 1] == (byte)'\r' ? line.Slice(0, line.Length - 1) : line;
+
     /// <summary>Checks a line's checksum. The line excludes its newline.</summary>
     public static bool HasValidChecksum(ReadOnlySpan<byte> line)
     {
