@@ -274,7 +274,7 @@ public sealed class RunIdentityTests
         Assert.Equal(dir.Path, Path.GetDirectoryName(results));
 
         var files = new RunFiles(dir.Path, id, new ShardSpec(2, 4));
-        foreach (string path in new[] { files.ResultsPath, files.StatePath, files.ErrorLogPath, files.LockPath, files.LockInfoPath })
+        foreach (string path in new[] { files.ResultsPath, files.StatePath, files.ErrorLogPath, files.LockPath, files.LeasePath })
         {
             Assert.Equal(dir.Path, Path.GetDirectoryName(Path.GetFullPath(path)));
         }
@@ -445,7 +445,7 @@ public sealed class RunIdentityTests
             files.StatePath,
             files.ErrorLogPath,
             files.LockPath,
-            files.LockInfoPath,
+            files.LeasePath,
             dir.File(Run + ".jsonl.damaged-20261128T120000000Z-at-512"),
             dir.File(Run + ".jsonl.damaged-20261128T130000000Z-at-0"),
             dir.File(Run + "_resume_state.json.tmp-4242"),
@@ -524,7 +524,7 @@ public sealed class RunIdentityTests
         Assert.Equal(dir.File(Run + "_resume_state.json"), files.StatePath);
         Assert.Equal(dir.File(Run + "_errors.log"), files.ErrorLogPath);
         Assert.Equal(dir.File(Run + ".lock"), files.LockPath);
-        Assert.Equal(dir.File(Run + ".lock.json"), files.LockInfoPath);
+        Assert.Equal(dir.File(Run + ".lock.json"), files.LeasePath);
         Assert.Equal(dir.File(Run + "_shard-2-of-4.jsonl"), shard.ResultsPath);
         Assert.Equal(dir.File(Run + "_shard-2-of-4_resume_state.json"), shard.StatePath);
     }

@@ -401,7 +401,7 @@ public sealed class StoreTests
         var files = new RunFiles(dir.Path, RunId);
         using (CheckpointStore first = CheckpointStore.Open(files))
         {
-            Assert.True(RunLock.IsHeld(files.LockPath));
+            Assert.True(RunLock.Probe(files, new LeaseOptions()).Live);
             RunLockedException e = Assert.Throws<RunLockedException>(() => CheckpointStore.Open(files));
             Assert.Equal(ErrorIds.RunLocked, e.ErrorId);
             Assert.Equal(Environment.ProcessId, e.Holder!.ProcessId);
@@ -410,9 +410,9 @@ public sealed class StoreTests
             first.Close(RunStatus.Incomplete);
         }
 
-        Assert.False(RunLock.IsHeld(files.LockPath));
+        Assert.False(RunLock.Probe(files, new LeaseOptions()).Live);
         using CheckpointStore second = CheckpointStore.Open(files);
-        Assert.True(RunLock.IsHeld(files.LockPath));
+        Assert.True(RunLock.Probe(files, new LeaseOptions()).Live);
     }
 
     [Fact]
@@ -457,7 +457,7 @@ public sealed class StoreTests
         Assert.Contains("version 2", e.Message, StringComparison.Ordinal);
         Assert.Contains("up to 1", e.Message, StringComparison.Ordinal);
         Assert.Equal(before, File.ReadAllBytes(files.ResultsPath));
-        Assert.False(RunLock.IsHeld(files.LockPath));
+        Assert.False(RunLock.Probe(files, new LeaseOptions()).Live);
     }
 
     [Theory]

@@ -53,4 +53,13 @@ public static class ErrorIds
     /// another id column: going on would mix two datasets' samples in one run.
     /// </summary>
     public const string RunOfOtherDataset = nameof(RunOfOtherDataset);
+
+    /// <summary>
+    /// A writer found that it no longer holds its run part's lease (taken over after a pause, or the run removed
+    /// under it); it wrote nothing more, and the samples in flight are pending.
+    /// </summary>
+    public const string LeaseLost = nameof(LeaseLost);
+
+    /// <summary>CHECKPOINT_LEASE_SECONDS is not a number of seconds in range.</summary>
+    public const string InvalidLeaseSeconds = nameof(InvalidLeaseSeconds);
 }

@@ -52,7 +52,7 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
 
             try
             {
-                foreach (string file in set.Remove())
+                foreach (string file in set.Remove(notify: WriteWarning))
                 {
                     WriteVerbose("Deleted " + file);
                 }

@@ -185,16 +185,17 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             return false;
         }
 
-        if (RunLock.IsHeld(files.LockPath))
+        try
         {
-            WriteError(ErrorRecords.From(new RunLockedException(files.LockPath, RunLock.ReadHolder(files.LockInfoPath))));
-            return false;
+            foreach (string file in RunSet.RemovePart(files, notify: WriteWarning))
+            {
+                WriteVerbose("Deleted " + file);
+            }
         }
-
-        foreach (string file in existing)
+        catch (CheckpointException e)
         {
-            System.IO.File.Delete(file);
-            WriteVerbose("Deleted " + file);
+            WriteError(ErrorRecords.From(e));
+            return false;
         }
 
         return true;

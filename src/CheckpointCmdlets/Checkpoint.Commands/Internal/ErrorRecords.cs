@@ -65,6 +65,8 @@ internal static class ErrorRecords
         ImportModuleFailed => ErrorCategory.InvalidOperation,
         UsingVariableNotSet => ErrorCategory.InvalidArgument,
         ErrorIds.RunOfOtherDataset => ErrorCategory.InvalidOperation,
+        ErrorIds.LeaseLost => ErrorCategory.ResourceUnavailable,
+        ErrorIds.InvalidLeaseSeconds => ErrorCategory.InvalidArgument,
         _ => ErrorCategory.NotSpecified,
     };
 }

@@ -368,7 +368,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
             WriteObject(summary);
         }
-        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or Costs.PricingTable.InvalidPricing)
+        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or ErrorIds.LeaseLost or ErrorIds.InvalidLeaseSeconds or Costs.PricingTable.InvalidPricing)
         {
             ThrowTerminatingError(ErrorRecords.From(e));
         }

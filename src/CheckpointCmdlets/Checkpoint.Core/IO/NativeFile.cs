@@ -111,7 +111,7 @@ internal static class NativeFile
     }
 
     // netstandard2.0 has no UTF-8 string marshalling; pass NUL-terminated UTF-8 bytes.
-    private static byte[] Utf8Z(string path)
+    internal static byte[] Utf8Z(string path)
     {
         byte[] bytes = new byte[System.Text.Encoding.UTF8.GetByteCount(path) + 1];
         System.Text.Encoding.UTF8.GetBytes(path, 0, path.Length, bytes, 0);

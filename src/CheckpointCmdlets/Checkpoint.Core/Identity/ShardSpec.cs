@@ -51,6 +51,22 @@ public sealed class ShardSpec : IEquatable<ShardSpec>
         return true;
     }
 
+    /// <summary>
+    /// True when some sample id can fall in both parts: an unsharded part (null) overlaps every part, and shard
+    /// k/n overlaps j/m when k-1 and j-1 agree modulo gcd(n, m), since a sample's shard is one number (its hash)
+    /// taken modulo the shard count.
+    /// </summary>
+    public static bool Overlap(ShardSpec? a, ShardSpec? b)
+    {
+        if (a is null || b is null)
+        {
+            return true;
+        }
+
+        int gcd = Gcd(a.Count, b.Count);
+        return (a.Index - 1) % gcd == (b.Index - 1) % gcd;
+    }
+
     /// <inheritdoc/>
     public override string ToString() => string.Format(CultureInfo.InvariantCulture, "{0}/{1}", Index, Count);
 
@@ -62,4 +78,14 @@ public sealed class ShardSpec : IEquatable<ShardSpec>
 
     /// <inheritdoc/>
     public override int GetHashCode() => (Index * 397) ^ Count;
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
+    }
 }

@@ -90,7 +90,7 @@ public sealed class RunEngine
             observer.Verbose("Loading existing checkpoint from " + files.ResultsPath);
         }
 
-        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery, dataset.IncludedCount);
+        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery, dataset.IncludedCount, notify: observer.Warning);
         foreach (string warning in store.Warnings)
         {
             observer.Warning(warning);

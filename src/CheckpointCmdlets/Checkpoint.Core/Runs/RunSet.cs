@@ -9,7 +9,8 @@ namespace Checkpoint.Runs;
 /// <summary>
 /// All files of one run id in one directory, sharded or not, read as one run: the latest record of each
 /// sample wins. Every reader (stats, results, resume, remove) goes through here and through the one loader.
-/// Nothing here takes a run's lock or changes a file, except <see cref="Remove"/>.
+/// Nothing here takes a run's lock or changes a file, except <see cref="Remove"/>: whether a part is running
+/// comes from its lease, read-only, so readers work on a read-only copy and never stand in a writer's way.
 /// </summary>
 public sealed class RunSet
 {
@@ -168,27 +169,65 @@ public sealed class RunSet
     }
 
     /// <summary>
-    /// Deletes every file of the run and nothing else. Throws <see cref="RunLockedException"/> when a live
-    /// process holds any part. Returns the files deleted.
+    /// Deletes every file of the run and nothing else, holding each part's lock and lease while it does: a part
+    /// that a live process holds is <see cref="RunLockedException"/>, and then nothing is deleted. The state
+    /// files go first, so that a removal cut short never leaves a state that a resume would take for a run with
+    /// every sample pending. Returns the files deleted.
     /// </summary>
-    public IReadOnlyList<string> Remove()
+    public IReadOnlyList<string> Remove(LeaseOptions? lease = null, Action<string>? notify = null) =>
+        RemoveParts(
+            Parts.Concat(RunFiles.DiscoverLeasedParts(Directory, RunId)).GroupBy(p => p.BaseName, StringComparer.Ordinal).Select(g => g.First()).ToList(),
+            lease,
+            notify);
+
+    /// <summary>
+    /// Deletes the files of one part of a run (the unsharded files, or one shard's) as <see cref="Remove"/> does,
+    /// and no other part's: what <c>-Overwrite</c> clears before a part starts again.
+    /// </summary>
+    public static IReadOnlyList<string> RemovePart(RunFiles part, LeaseOptions? lease = null, Action<string>? notify = null) =>
+        RemoveParts(new List<RunFiles> { part }, lease, notify);
+
+    private static IReadOnlyList<string> RemoveParts(List<RunFiles> parts, LeaseOptions? lease, Action<string>? notify)
     {
-        foreach (RunFiles part in Parts)
+        lease ??= LeaseOptions.FromEnvironment();
+        var held = new List<RunLock>();
+        try
         {
-            if (RunLock.IsHeld(part.LockPath))
+            foreach (RunFiles part in parts)
             {
-                throw new RunLockedException(part.LockPath, RunLock.ReadHolder(part.LockInfoPath));
+                held.Add(RunLock.Acquire(part, lease, notify, refuseOverlap: false));
+            }
+
+            var deleted = new List<string>();
+            foreach (RunFiles part in parts.Where(p => File.Exists(p.StatePath)))
+            {
+                File.Delete(part.StatePath);
+                deleted.Add(part.StatePath);
+            }
+
+            foreach (RunFiles part in parts)
+            {
+                foreach (string file in part.ExistingFiles().Where(f => f != part.LockPath && f != part.LeasePath))
+                {
+                    File.Delete(file);
+                    deleted.Add(file);
+                }
+            }
+
+            for (int i = 0; i < parts.Count; i++)
+            {
+                deleted.AddRange(held[i].DeleteFiles(parts[i]));
+            }
+
+            return deleted;
+        }
+        finally
+        {
+            foreach (RunLock runLock in held)
+            {
+                runLock.Dispose();
             }
         }
-
-        var deleted = new List<string>();
-        foreach (string file in AllFiles())
-        {
-            File.Delete(file);
-            deleted.Add(file);
-        }
-
-        return deleted;
     }
 
     // Readers change no file: they tell what they skipped, and what a writer (Start-CheckpointRun,
@@ -235,7 +274,8 @@ public sealed class RunSet
             : known.Select(s => s.TotalSamples).DefaultIfEmpty(0).Max();
         total = Math.Max(total, index.CompletedCount + index.FailedCount);
         int completed = index.CompletedCount;
-        bool locked = parts.Any(p => RunLock.IsHeld(p.LockPath));
+        LeaseOptions lease = LeaseOptions.FromEnvironment();
+        bool locked = parts.Any(p => RunLock.Probe(p, lease).Live);
         string status = locked ? nameof(RunStatus.Running)
             : known.Count < states.Count ? UnknownStatus
             : total > 0 && completed >= total ? nameof(RunStatus.Completed)

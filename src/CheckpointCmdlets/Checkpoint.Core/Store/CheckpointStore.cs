@@ -9,12 +9,13 @@ using Checkpoint.IO;
 namespace Checkpoint.Store;
 
 /// <summary>
-/// A run (or shard) open for writing: it holds the run's lock, has loaded and repaired the JSONL, and owns
+/// A run (or shard) open for writing: it holds the run's lock and lease, has loaded and repaired the JSONL, and owns
 /// the single writer, the errors log and the state file. Records reach the file through Append, each handed
 /// to the operating system before it returns. Every <see cref="CheckpointEvery"/> records a background
 /// thread fsyncs the files and rewrites the state atomically (a group commit: the appending threads never
 /// wait for a disk flush), at most once every <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a
-/// last checkpoint in the foreground. A failed checkpoint makes the next append throw.
+/// last checkpoint in the foreground. A failed checkpoint makes the next append throw. Every write (a record
+/// or a batch of them, and each checkpoint) is fenced: it happens only while the lease holds.
 /// </summary>
 public sealed class CheckpointStore : IDisposable
 {
@@ -104,11 +105,13 @@ public sealed class CheckpointStore : IDisposable
     public IReadOnlyList<string> Warnings => _warnings;
 
     /// <summary>
-    /// Opens the run for writing: takes its lock (or throws <see cref="RunLockedException"/>), loads the JSONL,
+    /// Opens the run for writing: takes its lock and lease (or throws <see cref="RunLockedException"/>; the lease
+    /// options come from the environment unless given, and <paramref name="notify"/> hears of a wait for a
+    /// lease that missed its renewal), loads the JSONL,
     /// moves a damaged tail into a sidecar file and cuts it off, and reads or rebuilds the state. The index is
     /// sized for <paramref name="expectedSamples"/> (the dataset's count) from the start.
     /// </summary>
-    public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10, int expectedSamples = 0)
+    public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10, int expectedSamples = 0, LeaseOptions? lease = null, Action<string>? notify = null)
     {
         if (checkpointEvery < 1)
         {
@@ -124,7 +127,7 @@ public sealed class CheckpointStore : IDisposable
             throw new CheckpointException(ErrorIds.OutputDirectoryUnwritable, $"The output directory '{files.Directory}' cannot be created: {e.Message}. Choose another -OutputDirectory or fix its permissions.", e) { Target = files.Directory };
         }
 
-        RunLock runLock = AcquireLock(files);
+        RunLock runLock = AcquireLock(files, lease ?? LeaseOptions.FromEnvironment(), notify);
         CheckpointWriter? writer = null;
         try
         {
@@ -187,6 +190,7 @@ public sealed class CheckpointStore : IDisposable
         lock (_gate)
         {
             ThrowIfUnusable();
+            Fence();
             (long offset, int length) = _writer.Append(record);
             return Appended(record, errorContext, offset, length);
         }
@@ -203,6 +207,7 @@ public sealed class CheckpointStore : IDisposable
         lock (_gate)
         {
             ThrowIfUnusable();
+            Fence();
             var list = new CheckpointRecord[records.Count];
             for (int i = 0; i < list.Length; i++)
             {
@@ -246,6 +251,11 @@ public sealed class CheckpointStore : IDisposable
             lock (_gate)
             {
                 State.Status = status;
+                if (_lock.Lease.LostReason is not null)
+                {
+                    // Another process may hold the part now: nothing more is written, not even the state.
+                    return;
+                }
             }
 
             Commit();
@@ -269,11 +279,11 @@ public sealed class CheckpointStore : IDisposable
         }
     }
 
-    private static RunLock AcquireLock(RunFiles files)
+    private static RunLock AcquireLock(RunFiles files, LeaseOptions lease, Action<string>? notify)
     {
         try
         {
-            return RunLock.Acquire(files.LockPath, files.LockInfoPath);
+            return RunLock.Acquire(files, lease, notify);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -357,6 +367,7 @@ public sealed class CheckpointStore : IDisposable
             byte[] state;
             lock (_gate)
             {
+                Fence();
                 logHandle = _errorLog.Handle;
                 State.CompletedSamples = Index.CompletedCount;
                 State.FailedSamples = Index.FailedCount;
@@ -432,6 +443,14 @@ public sealed class CheckpointStore : IDisposable
         _sinceCheckpoint = 0;
         _commitRequested.Set();
         return true;
+    }
+
+    // Before each write: this process must still hold the part's lease, and the results file must be the one it
+    // opened, at the length it wrote. Anything else means another writer, and writing on would overwrite it.
+    private void Fence()
+    {
+        _lock.Verify();
+        _writer.VerifyUnchanged();
     }
 
     private void ThrowIfUnusable()

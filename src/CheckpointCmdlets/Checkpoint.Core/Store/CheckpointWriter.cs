@@ -97,6 +97,38 @@ public sealed class CheckpointWriter : IDisposable
     }
 
     /// <summary>
+    /// Throws <see cref="ErrorIds.LeaseLost"/>, and refuses every later call, when the file at <see cref="Path"/>
+    /// is no longer the one this writer opened (removed, or replaced) or its length is not the length this writer
+    /// left: another process wrote to it. A vanished file is never created again. Checked where the platform
+    /// can tell (<see cref="FileIdentity"/>).
+    /// </summary>
+    public void VerifyUnchanged()
+    {
+        lock (_gate)
+        {
+            ThrowIfUnusable();
+            if (FileIdentity.Of(_stream.SafeFileHandle) is not FileIdentity.Identity held)
+            {
+                return;
+            }
+
+            string? problem = FileIdentity.Of(Path) is not FileIdentity.Identity named || !named.SameFile(held)
+                ? "the file was removed or replaced"
+                : held.Length != _length
+                    ? $"its length is {held.Length} bytes where this process left {_length}: another process wrote to it"
+                    : null;
+            if (problem is null)
+            {
+                return;
+            }
+
+            var lost = new CheckpointException(ErrorIds.LeaseLost, $"The results file '{Path}' changed under this process: {problem}. It writes nothing more; the samples in flight stay pending. Resume the run once no other process writes it.") { Target = Path };
+            _failure = lost;
+            throw lost;
+        }
+    }
+
+    /// <summary>
     /// Forces every record appended before the call to the storage device. Appends from other threads go on
     /// while the fsync runs (group commit): only the handle is taken under the lock.
     /// </summary>
@@ -171,6 +203,11 @@ public sealed class CheckpointWriter : IDisposable
         if (_disposed)
         {
             throw new ObjectDisposedException(nameof(CheckpointWriter));
+        }
+
+        if (_failure is CheckpointException { ErrorId: ErrorIds.LeaseLost } lost)
+        {
+            throw lost;
         }
 
         if (_failure is not null)

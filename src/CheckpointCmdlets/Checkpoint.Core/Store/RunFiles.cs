@@ -10,7 +10,7 @@ namespace Checkpoint.Store;
 /// <summary>
 /// The names of the files of one run, or of one shard of it, in its output directory:
 /// <c>{base}.jsonl</c> (results), <c>{base}_resume_state.json</c> (manifest and state), <c>{base}_errors.log</c>,
-/// <c>{base}.lock</c> and <c>{base}.lock.json</c> (the lock and who holds it), and
+/// <c>{base}.lock</c> and <c>{base}.lock.json</c> (the OS lock and the lease that names who holds it), and
 /// <c>{base}.jsonl.damaged-*</c> (bytes cut from a damaged tail), where base is the run id, followed by
 /// <c>_shard-k-of-n</c> for a shard.
 /// </summary>
@@ -21,6 +21,10 @@ public sealed class RunFiles
 
     /// <summary>The file name suffix of a run's state.</summary>
     public const string StateSuffix = "_resume_state.json";
+
+    private static readonly Regex s_leaseFile = new(
+        @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?\.lock\.json\z",
+        RegexOptions.CultureInvariant);
 
     private static readonly Regex s_runFile = new(
         @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?(?:\.jsonl|_resume_state\.json)\z",
@@ -64,8 +68,8 @@ public sealed class RunFiles
     /// <summary>The lock file.</summary>
     public string LockPath => Combine(".lock");
 
-    /// <summary>The file that says who holds the lock.</summary>
-    public string LockInfoPath => Combine(".lock.json");
+    /// <summary>The lease file: who holds the part, with the token a writer checks before each write.</summary>
+    public string LeasePath => Combine(".lock.json");
 
     /// <summary>True when <paramref name="runId"/> has the shape of a run id and only safe characters.</summary>
     public static bool IsValidRunId(string? runId) =>
@@ -99,10 +103,29 @@ public sealed class RunFiles
             return Array.Empty<RunFiles>();
         }
 
+        return PartsNamed(directory, runId, s_runFile);
+    }
+
+    /// <summary>
+    /// The parts of <paramref name="runId"/> that have a lease file in <paramref name="directory"/>, whether or not
+    /// they have written anything yet: what a writer looks at for a live part that overlaps its own.
+    /// </summary>
+    public static IReadOnlyList<RunFiles> DiscoverLeasedParts(string directory, string runId)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return Array.Empty<RunFiles>();
+        }
+
+        return PartsNamed(directory, runId, s_leaseFile);
+    }
+
+    private static IReadOnlyList<RunFiles> PartsNamed(string directory, string runId, Regex shape)
+    {
         var shards = new List<ShardSpec?>();
         foreach (string path in System.IO.Directory.EnumerateFiles(directory, runId + "*"))
         {
-            Match match = s_runFile.Match(System.IO.Path.GetFileName(path));
+            Match match = shape.Match(System.IO.Path.GetFileName(path));
             if (!match.Success || match.Groups["run"].Value != runId)
             {
                 continue;
@@ -130,7 +153,7 @@ public sealed class RunFiles
             .ToList();
     }
 
-    /// <summary>Every file that belongs to this run or shard: results, state, errors log, lock, lock info, sidecars, temp files.</summary>
+    /// <summary>Every file that belongs to this run or shard: results, state, errors log, lock, lease, sidecars, temp and claim files.</summary>
     public IReadOnlyList<string> ExistingFiles()
     {
         if (!System.IO.Directory.Exists(Directory))
@@ -138,11 +161,11 @@ public sealed class RunFiles
             return Array.Empty<string>();
         }
 
-        string[] exact = { ResultsPath, StatePath, ErrorLogPath, LockPath, LockInfoPath };
+        string[] exact = { ResultsPath, StatePath, ErrorLogPath, LockPath, LeasePath };
         var found = exact.Where(File.Exists).ToList();
         // Sidecars and temp files by their exact shapes, so that no other run's file can match by prefix.
         var sidecar = new Regex(
-            "^" + Regex.Escape(BaseName) + @"(?:\.jsonl\.damaged-\d{8}T\d{9}Z-at-\d+|_resume_state\.json\.tmp-\d+|\.lock\.json\.tmp-\d+)\z",
+            "^" + Regex.Escape(BaseName) + @"(?:\.jsonl\.damaged-\d{8}T\d{9}Z-at-\d+|_resume_state\.json\.tmp-\d+|\.lock\.json\.tmp-\d+|\.lock\.json\.takeover-[0-9a-f]{32})\z",
             RegexOptions.CultureInvariant);
         found.AddRange(System.IO.Directory.EnumerateFiles(Directory, BaseName + "*").Where(p => sidecar.IsMatch(System.IO.Path.GetFileName(p))));
         return found;
