@@ -74,12 +74,18 @@ public static class CheckpointLoader
     private static LoadedFile LoadFile(string path, int fileIndex, Dictionary<string, SampleEntry> samples, List<LoadIssue> issues, UsageTotals usage)
     {
         string fullPath = Path.GetFullPath(path);
-        if (!File.Exists(fullPath))
+        FileStream stream;
+        try
         {
+            stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Missing counts as empty, also when a shared file system's cached name outlived the file.
             return new LoadedFile(fullPath, 0, 0, 0, null);
         }
 
-        using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        using var owned = stream;
         byte[] buffer = new byte[(int)Math.Min(InitialBufferSize, Math.Max(4096, stream.Length + 1))];
         int filled = 0;
         long bufferOffset = 0;

@@ -30,7 +30,7 @@ public sealed class CheckpointWriter : IDisposable
     internal CheckpointWriter(string path, long validLength)
     {
         Path = path;
-        _stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
+        _stream = StaleNames.OpenOrCreate(() => new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None));
         if (_stream.Length != validLength)
         {
             _stream.SetLength(validLength);

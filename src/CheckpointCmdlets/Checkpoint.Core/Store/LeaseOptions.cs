@@ -51,9 +51,11 @@ public sealed class LeaseOptions
     /// The options of this process, with the timeout from <see cref="TimeoutVariable"/>. A value that is not a
     /// number of seconds from 1 to 86400 is <see cref="ErrorIds.InvalidLeaseSeconds"/>.
     /// </summary>
-    public static LeaseOptions FromEnvironment()
+    public static LeaseOptions FromEnvironment() => FromSetting(Environment.GetEnvironmentVariable(TimeoutVariable));
+
+    /// <summary>The options for <paramref name="text"/>, the value of <see cref="TimeoutVariable"/>, as <see cref="FromEnvironment"/> reads it.</summary>
+    internal static LeaseOptions FromSetting(string? text)
     {
-        string? text = Environment.GetEnvironmentVariable(TimeoutVariable);
         if (string.IsNullOrWhiteSpace(text))
         {
             return new LeaseOptions();

@@ -115,7 +115,7 @@ public sealed class RunLock : IDisposable
             FileStream stream;
             try
             {
-                stream = new FileStream(files.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+                stream = StaleNames.OpenOrCreate(() => new FileStream(files.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
             }
             catch (IOException e) when (IoErrors.IsSharingViolation(e))
             {
