@@ -6,7 +6,8 @@
     Test:  Build, then the xunit tests (tests/Unit), then the Pester tests (tests/Pester) in a child pwsh that
            imports output/Checkpoint; ends with one line 'N passed, N failed, N skipped' for both suites.
     Demo:  Build, then a small run that fails on some samples, stops, resumes and prints its stats.
-    Bench: Build, then the benchmarks (tables, never a pass/fail on timing).
+    Bench: Build, then the benchmarks (tables, never a pass/fail on timing). With -Baseline REV, the no-op and
+           latency cases also run the module built from git revision REV, alternating, and print the ratio.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
 #>
@@ -19,7 +20,11 @@ param(
     [string] $Configuration = 'Release',
 
     # Bench only: run each benchmark at a reduced size (what CI runs as a smoke test).
-    [switch] $Quick
+    [switch] $Quick,
+
+    # Bench only: a git revision (a commit, tag or branch) whose build the no-op and latency cases also run,
+    # alternating with the current build in the same run, to print their ratio.
+    [string] $Baseline
 )
 
 $ErrorActionPreference = 'Stop'
@@ -48,26 +53,45 @@ function Get-PwshPath {
 }
 
 function Invoke-Build {
-    $publish = Join-Path $Output 'publish'
-    if (Test-Path $publish) { Remove-Item $publish -Recurse -Force }
-    Invoke-Native dotnet @('publish', (Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/Checkpoint.Commands.csproj'),
-        '-c', $Configuration, '-o', $publish, '--nologo', '-v', 'quiet')
-
-    if (Test-Path $ModuleDir) { Remove-Item $ModuleDir -Recurse -Force }
-    New-Item -ItemType Directory -Path $ModuleDir | Out-Null
-    Get-ChildItem $publish -Filter *.dll | Copy-Item -Destination $ModuleDir
-    Copy-Item (Join-Path $Root 'Checkpoint.psd1') $ModuleDir
-    $moduleFiles = Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/ModuleFiles'
-    if (Test-Path $moduleFiles) {
-        Get-ChildItem $moduleFiles -File | Copy-Item -Destination $ModuleDir
-    }
-    $helpScript = Join-Path $Root 'src/CheckpointCmdlets/Checkpoint.Commands/Help/Build-Help.ps1'
-    if (Test-Path $helpScript) {
-        & $helpScript -OutputDirectory $ModuleDir
-    }
-
+    Build-Module -SourceRoot $Root -Destination $ModuleDir -Publish (Join-Path $Output 'publish')
     $manifest = Test-ModuleManifest (Join-Path $ModuleDir 'Checkpoint.psd1')
     Write-Host "Built Checkpoint $($manifest.Version) at $ModuleDir"
+}
+
+function Build-Module {
+    # Publishes the C# projects of the tree at $SourceRoot and lays out the importable module at $Destination.
+    param([string] $SourceRoot, [string] $Destination, [string] $Publish)
+    if (Test-Path $Publish) { Remove-Item $Publish -Recurse -Force }
+    Invoke-Native dotnet @('publish', (Join-Path $SourceRoot 'src/CheckpointCmdlets/Checkpoint.Commands/Checkpoint.Commands.csproj'),
+        '-c', $Configuration, '-o', $Publish, '--nologo', '-v', 'quiet')
+
+    if (Test-Path $Destination) { Remove-Item $Destination -Recurse -Force }
+    New-Item -ItemType Directory -Path $Destination | Out-Null
+    Get-ChildItem $Publish -Filter *.dll | Copy-Item -Destination $Destination
+    Copy-Item (Join-Path $SourceRoot 'Checkpoint.psd1') $Destination
+    $moduleFiles = Join-Path $SourceRoot 'src/CheckpointCmdlets/Checkpoint.Commands/ModuleFiles'
+    if (Test-Path $moduleFiles) {
+        Get-ChildItem $moduleFiles -File | Copy-Item -Destination $Destination
+    }
+    $helpScript = Join-Path $SourceRoot 'src/CheckpointCmdlets/Checkpoint.Commands/Help/Build-Help.ps1'
+    if (Test-Path $helpScript) {
+        & $helpScript -OutputDirectory $Destination
+    }
+}
+
+function Invoke-BaselineBuild {
+    # The module of git revision $Baseline, built from a clean export of that revision under output/baseline.
+    $baseRoot = Join-Path $Output 'baseline'
+    if (Test-Path $baseRoot) { Remove-Item $baseRoot -Recurse -Force }
+    $source = Join-Path $baseRoot 'source'
+    New-Item -ItemType Directory -Path $source | Out-Null
+    $archive = Join-Path $baseRoot 'source.tar'
+    Invoke-Native git @('-C', $Root, 'archive', '--format=tar', '-o', $archive, $Baseline)
+    Invoke-Native tar @('-xf', $archive, '-C', $source)
+    $destination = Join-Path $baseRoot 'Checkpoint'
+    Build-Module -SourceRoot $source -Destination $destination -Publish (Join-Path $baseRoot 'publish')
+    Write-Host "Built the baseline module of '$Baseline' at $destination"
+    return $destination
 }
 
 function Get-PesterModulePath {
@@ -127,6 +151,7 @@ function Invoke-Bench {
     Invoke-Build
     $benchArgs = @('-NoProfile', '-NonInteractive', '-File', (Join-Path $Root 'bench/Invoke-Benchmarks.ps1'), '-ModulePath', $ModuleDir, '-Configuration', $Configuration)
     if ($Quick) { $benchArgs += '-Quick' }
+    if ($Baseline) { $benchArgs += @('-BaselineModulePath', (Invoke-BaselineBuild)) }
     & (Get-PwshPath) @benchArgs
     if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed with exit code $LASTEXITCODE." }
 }

@@ -8,7 +8,9 @@ param(
     [Parameter(Mandatory)][string] $ModulePath,
     [string] $Configuration = 'Release',
     [switch] $Quick,
-    [int] $Repeat = 3
+    [int] $Repeat = 3,
+    # Another build of the module (an earlier revision's) that the no-op and latency cases run too, alternating.
+    [string] $BaselineModulePath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -86,14 +88,19 @@ try {
     [IO.File]::WriteAllText($csv, $builder.ToString())
     $handCsv = Join-Path $work 'noop-hand.csv'
     Get-Content $csv -TotalCount ($handRows * 3 + 1) | Set-Content $handCsv
-    $prelude = "`$ErrorActionPreference = 'Stop'; Import-Module '$ModulePath'; `$block = { [pscustomobject]@{ id = `$_.id; out = `$_.answer } }; Set-Location '$work'`n" +
-        "Import-Csv '$handCsv' | Select-Object -First 200 | ForEach-Object `$block | Out-Null; `$null = Start-CheckpointRun -Dataset '$handCsv' -Process `$block -OutputDirectory (Join-Path '$work' ('warm' + `$PID)) -Limit 200`n"
+    function Get-Prelude([string] $module) {
+        "`$ErrorActionPreference = 'Stop'; Import-Module '$module'; `$block = { [pscustomobject]@{ id = `$_.id; out = `$_.answer } }; Set-Location '$work'`n" +
+            "Import-Csv '$handCsv' | Select-Object -First 200 | ForEach-Object `$block | Out-Null; `$null = Start-CheckpointRun -Dataset '$handCsv' -Process `$block -OutputDirectory (Join-Path '$work' ('warm' + `$PID)) -Limit 200`n"
+    }
+    $prelude = Get-Prelude $ModulePath
+    $noopRun = "`$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$csv' -Process `$block -OutputDirectory (Join-Path '$work' ('cp' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress"
     $noop = foreach ($i in 1..$Repeat) {
         $a = Invoke-Measured ($prelude + "`$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$csv' | ForEach-Object `$block | Out-Null; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
         $b = Invoke-Measured ($prelude + "`$out = Join-Path '$work' ('hand' + `$PID + '.jsonl'); `$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$handCsv' | ForEach-Object { `$r = & `$block `$_; `$r | ConvertTo-Json -Compress | Add-Content `$out }; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
-        $c = Invoke-Measured ($prelude + "`$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$csv' -Process `$block -OutputDirectory (Join-Path '$work' ('cp' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress")
+        $c = Invoke-Measured ($prelude + $noopRun)
         if ($c.done -ne $rows) { throw "Start-CheckpointRun completed $($c.done) of $rows samples." }
-        [pscustomobject]@{ A = $a.s / $rows * 1e6; B = $b.s / $handRows * 1e6; C = $c.s / $rows * 1e6 }
+        $d = if ($BaselineModulePath) { Invoke-Measured ((Get-Prelude $BaselineModulePath) + $noopRun) } else { $null }
+        [pscustomobject]@{ A = $a.s / $rows * 1e6; B = $b.s / $handRows * 1e6; C = $c.s / $rows * 1e6; D = $d ? $d.s / $rows * 1e6 : $null }
     }
     $a = Get-Median ($noop | ForEach-Object A); $b = Get-Median ($noop | ForEach-Object B); $c = Get-Median ($noop | ForEach-Object C)
     Write-Host "`n1. No-op overhead: $rows-row CSV, block { [pscustomobject]@{ id = `$_.id; out = `$_.answer } }, ThrottleLimit 1, CheckpointEvery 10 (µs per row, median of $Repeat fresh processes; (b) timed on $handRows rows)"
@@ -102,6 +109,10 @@ try {
         [pscustomobject]@{ Variant = '(b) hand loop: ConvertTo-Json | Add-Content'; 'µs/row' = [math]::Round($b, 1); 'Start-CheckpointRun vs this' = [math]::Round($c / $b, 3) }
         [pscustomobject]@{ Variant = 'Start-CheckpointRun'; 'µs/row' = [math]::Round($c, 1); 'Start-CheckpointRun vs this' = 1 }
     ) | Format-Table -AutoSize | Out-Host
+    if ($BaselineModulePath) {
+        $dm = Get-Median ($noop | ForEach-Object D)
+        Write-Host ("   Baseline build: {0:0.0} µs/row; this build vs the baseline: {1:0.000}x (per round: {2})`n" -f $dm, ($c / $dm), (($noop | ForEach-Object { '{0:0.000}' -f ($_.C / $_.D) }) -join ', '))
+    }
 
     # 2. Latency-bound.
     $n = if ($Quick) { 200 } else { 2000 }
@@ -113,9 +124,11 @@ try {
     $floor = $n * $sleep.ms / 1000 / 32
     $latency = foreach ($i in 1..$Repeat) {
         $p = Invoke-Measured ("Set-Location '$work'; `$t = [Diagnostics.Stopwatch]::StartNew(); Import-Csv '$ids' | ForEach-Object -Parallel { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 | Out-Null; @{ s = `$t.Elapsed.TotalSeconds } | ConvertTo-Json -Compress")
-        $q = Invoke-Measured ("Import-Module '$ModulePath'; `$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$ids' -Process { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 -OutputDirectory (Join-Path '$work' ('lat' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress")
+        $latencyRun = "`$t = [Diagnostics.Stopwatch]::StartNew(); `$r = Start-CheckpointRun -Dataset '$ids' -Process { Start-Sleep -Milliseconds 50; `$_.id } -ThrottleLimit 32 -OutputDirectory (Join-Path '$work' ('lat' + `$PID)); @{ s = `$t.Elapsed.TotalSeconds; done = `$r.CompletedSamples } | ConvertTo-Json -Compress"
+        $q = Invoke-Measured ("Import-Module '$ModulePath'; " + $latencyRun)
         if ($q.done -ne $n) { throw "Start-CheckpointRun completed $($q.done) of $n samples." }
-        [pscustomobject]@{ P = $p.s; Q = $q.s }
+        $r = if ($BaselineModulePath) { Invoke-Measured ("Import-Module '$BaselineModulePath'; " + $latencyRun) } else { $null }
+        [pscustomobject]@{ P = $p.s; Q = $q.s; R = $r ? $r.s : $null }
     }
     $pm = Get-Median ($latency | ForEach-Object P); $qm = Get-Median ($latency | ForEach-Object Q)
     Write-Host ("2. Latency-bound: $n samples, { Start-Sleep -Milliseconds 50 }, ThrottleLimit 32; ideal $([math]::Round($ideal, 2)) s (median of $Repeat). " +
@@ -125,6 +138,10 @@ try {
         [pscustomobject]@{ Variant = 'Start-CheckpointRun -ThrottleLimit 32'; Seconds = [math]::Round($qm, 2); 'vs ideal' = [math]::Round($qm / $ideal, 2) }
     ) | Format-Table -AutoSize | Out-Host
     Write-Host ("   Start-CheckpointRun is {0:0.00}x faster than ForEach-Object -Parallel`n" -f ($pm / $qm))
+    if ($BaselineModulePath) {
+        $rm = Get-Median ($latency | ForEach-Object R)
+        Write-Host ("   Baseline build: {0:0.00} s; this build vs the baseline: {1:0.000}x (per round: {2})`n" -f $rm, ($qm / $rm), (($latency | ForEach-Object { '{0:0.000}' -f ($_.Q / $_.R) }) -join ', '))
+    }
 
     # 3. Resume at scale: a run with N completed records and 5 pending, of a CSV dataset and of the same rows
     # as JSONL (each its own run, in its own folder).
