@@ -374,7 +374,7 @@ internal sealed class RunSession
         };
     }
 
-    // The samples of the plan's shard (all, unsharded) whose latest record, in this part or another, is
+    // The samples of the plan's shard (all, unsharded) whose winning record, in this part or another, is
     // completed or failed for good.
     private (int Completed, int Failed) CountFromCheckpoint()
     {
@@ -391,7 +391,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = RunEngine.Latest(_store.Entry(id), _others, id);
+            SampleEntry? entry = RunEngine.Winning(_store.Entry(id), _others, id);
             completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
             failed += entry?.IsFailed == true ? 1 : 0;
         }
@@ -416,7 +416,7 @@ internal sealed class RunSession
                 }
 
                 askedId = id;
-                askedEntry = RunEngine.Latest(_store.Entry(id), _others, id);
+                askedEntry = RunEngine.Winning(_store.Entry(id), _others, id);
                 return _engine.ShouldProcess(askedEntry);
             }
             : null;
@@ -429,7 +429,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = asked ? askedEntry : RunEngine.Latest(_store.Entry(sample.Id), _others, sample.Id);
+            SampleEntry? entry = asked ? askedEntry : RunEngine.Winning(_store.Entry(sample.Id), _others, sample.Id);
             bool limitReached = _plan.Limit is int limit && _counts.Processed >= limit;
             if (limitReached || !_engine.ShouldProcess(entry))
             {
