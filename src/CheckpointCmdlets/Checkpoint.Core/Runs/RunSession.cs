@@ -97,7 +97,7 @@ internal sealed class RunSession
 
                 if (_abandoned.Count == 0 || BudgetReached || Cancelled || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
                 {
-                    return;
+                    break;
                 }
 
                 _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
@@ -106,6 +106,27 @@ internal sealed class RunSession
                 _retryPass = true;
                 source = retry.Select(s => (s, _store.Entry(s.Id)?.Attempt ?? 0));
             }
+
+            // A streak of failures the run ended in never opened the breaker: the samples whose retries it used
+            // up failed for good, unless the run was stopped before it could tell.
+            _runner.Sink = Deliver;
+            _breaker.SettleHeld(pending: Cancelled || cancellationToken.IsCancellationRequested);
+        }
+        catch
+        {
+            // Stopped or failed: a verdict still held is not known, so those samples stay pending, their last
+            // attempts recorded when the store still takes records.
+            _runner.Sink = _ => { };
+            try
+            {
+                _breaker.SettleHeld(pending: true);
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or ObjectDisposedException)
+            {
+                // The error that brought us here is the one to report.
+            }
+
+            throw;
         }
         finally
         {
