@@ -236,6 +236,76 @@ Describe 'An API outage shorter than -MaxOutageMinutes' {
     }
 }
 
+Describe 'An outage whose first sample used up its retries before the API was taken to be down' {
+    # -MaxRetries 3 gives a sample four attempts, one short of -MaxConsecutiveFailures 5: the first sample uses
+    # them all up while the breaker is still closed, and the second sample's first failure opens it.
+    BeforeAll {
+        $null = Invoke-RestMethod "$base/mode/down"
+        $ids = 1..5 | ForEach-Object { "vic$_" }
+        $d = New-UrlDataset 'victim' @($ids | ForEach-Object { [ordered]@{ id = $_; url = "$base/api/$_" } })
+        $outageError = $null
+        try {
+            $null = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0.01 -OutageWaitSeconds 0.5 -MaxOutageMinutes 0.05 -WarningAction SilentlyContinue
+        }
+        catch { $outageError = $_ }
+        $jsonl = Get-RunFile $d.Out '.jsonl'
+        $fileAfterOutage = Read-CheckpointFile $jsonl
+        $statsAfterOutage = Get-CheckpointStats -Path $jsonl
+        $victimCalls = @((Get-ServerCall '/api/vic1').Status)
+        $null = Invoke-RestMethod "$base/mode/ok"
+        $resumed = Resume-CheckpointRun -Path $jsonl
+        $fileAfterResume = Read-CheckpointFile $jsonl
+    }
+
+    AfterAll {
+        $null = Invoke-RestMethod "$base/mode/ok"
+    }
+
+    It 'stops with ApiOutage after the first sample made its four attempts' {
+        $outageError.FullyQualifiedErrorId | Should -BeLike 'ApiOutage*'
+        $victimCalls | Should -Be @(503, 503, 503, 503)
+    }
+
+    It 'leaves that sample pending: its four records are final false, and no failure on disk is final' {
+        $fileAfterOutage.Problems | Should -BeNullOrEmpty
+        $victim = Get-RecordOf $fileAfterOutage.Records 'vic1'
+        @($victim.status) | Should -Be @('failed', 'failed', 'failed', 'failed')
+        @($victim.attempt) | Should -Be @(1, 2, 3, 4)
+        @($victim.final) | Should -Be @($false, $false, $false, $false)
+        @($fileAfterOutage.Records | Where-Object { $_.status -eq 'failed' -and $_.final }).Count | Should -Be 0
+    }
+
+    It 'counts no sample failed' {
+        $statsAfterOutage.FailedSamples | Should -Be 0
+        $statsAfterOutage.CompletedSamples | Should -Be 0
+        $statsAfterOutage.PendingSamples | Should -Be 5
+    }
+
+    It 'finishes every sample in a Resume-CheckpointRun once the API is back' {
+        $resumed.Status | Should -Be 'Completed'
+        $resumed.FailedSamples | Should -Be 0
+        $fileAfterResume.Problems | Should -BeNullOrEmpty
+        $completed = Get-CompletedCount $fileAfterResume.Records
+        foreach ($id in $ids) { $completed[$id] | Should -Be 1 -Because $id }
+    }
+
+    It 'finishes in the same run, none failed, when the outage is shorter than -MaxOutageMinutes' {
+        $ids = 1..4 | ForEach-Object { "brief$_" }
+        $d = New-UrlDataset 'victim-brief' @($ids | ForEach-Object { [ordered]@{ id = $_; url = "$base/api/$_" } })
+        $null = Invoke-RestMethod "$base/mode/down?ms=1500"
+        $summary = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0.01 -OutageWaitSeconds 0.5 -MaxOutageMinutes 1 -WarningAction SilentlyContinue
+        @((Get-ServerCall '/api/brief1').Status) | Should -Be @(503, 503, 503, 503, 200)
+        $summary.FailedSamples | Should -Be 0
+        $summary.CompletedSamples | Should -Be 4
+        $summary.Status | Should -Be 'Completed'
+        $file = Read-CheckpointFile $summary.Path
+        $file.Problems | Should -BeNullOrEmpty
+        @(Get-RecordOf $file.Records 'brief1' | Where-Object status -EQ 'failed' | ForEach-Object { $_.final }) | Should -Be @($false, $false, $false, $false)
+        $completed = Get-CompletedCount $file.Records
+        foreach ($id in $ids) { $completed[$id] | Should -Be 1 -Because $id }
+    }
+}
+
 Describe '-RetryOn and -NoRetryOn' {
     It '-RetryOn 409 makes a 409 transient' {
         $d = New-UrlDataset 'retryon' @([ordered]@{ id = 'cf1'; url = "$base/409/cf1?n=1" })

@@ -122,3 +122,65 @@ Describe 'Re-sharding' {
         (Get-CheckpointStats -OutputDirectory $out).PercentComplete | Should -Be 100
     }
 }
+
+Describe 'A sample completed in one file of a run and failed later in another' {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
+        $script:SkewOut = Join-Path $TestDrive 'skewed'
+        $script:SkewData = Join-Path $TestDrive 'skewed.csv'
+        1..12 | ForEach-Object { [pscustomobject]@{ id = "s$_"; answer = "#### $_" } } | Export-Csv $SkewData -NoTypeInformation
+        # Which samples shard 1/2 holds, from a run of it in a folder of its own.
+        $inShard = [System.Collections.Generic.List[string]]::new()
+        Start-CheckpointRun -Dataset $SkewData -Model skewed -OutputDirectory (Join-Path $TestDrive 'skewed-ids') -Shard 1/2 -Process { $inShard.Add($_.id) } | Out-Null
+        $script:Victims = $inShard[0], $inShard[1]
+
+        $script:Whole = Start-CheckpointRun -Dataset $SkewData -Model skewed -OutputDirectory $SkewOut -Process { $_.answer }
+        $script:ShardRun = Start-CheckpointRun -Dataset $SkewData -Model skewed -OutputDirectory $SkewOut -Shard 1/2 -Process { throw 'not called: done in the unsharded file' }
+        # Then shard 1/2's file gets what a node whose clock runs an hour ahead wrote: the first victim failed
+        # for good there, the second was abandoned in an outage, both after they completed in the unsharded file.
+        $ahead = [DateTime]::UtcNow.AddHours(1).ToString('o', [cultureinfo]::InvariantCulture)
+        $lines = foreach ($v in @(@{ Id = $Victims[0]; Final = 'true' }, @{ Id = $Victims[1]; Final = 'false' })) {
+            Set-RecordChecksum ('{"v":1,"sample_id":"' + $v.Id + '","status":"failed","final":' + $v.Final + ',"attempt":2,"started_at":"' + $ahead + '","completed_at":"' + $ahead + '","duration_ms":5,"shard":"1/2","error":{"type":"System.Net.Http.HttpRequestException","message":"503 (Service Unavailable)","transient":true,"http_status":503},"output":null}')
+        }
+        [System.IO.File]::AppendAllText($ShardRun.Path, ($lines -join "`n") + "`n")
+        $script:Log = Join-Path $TestDrive 'skewed-calls.log'
+    }
+
+    It 'counts every sample completed and none failed or pending' {
+        $ShardRun.ProcessedThisRun | Should -Be 0
+        $stats = Get-CheckpointStats -RunId $Whole.RunId -OutputDirectory $SkewOut
+        $stats.Shards | Should -Be '1/2'
+        $stats.CompletedSamples | Should -Be 12
+        $stats.FailedSamples | Should -Be 0
+        $stats.PendingSamples | Should -Be 0
+        $stats.ErrorCount | Should -Be 2 -Because 'the failed attempts still count as errors'
+        $stats.Status | Should -Be 'Completed'
+    }
+
+    It 'returns the completed result of each victim' {
+        $results = @(Get-CheckpointResult -RunId $Whole.RunId -OutputDirectory $SkewOut -SampleId $Victims)
+        $results | Should -HaveCount 2
+        foreach ($r in $results) {
+            $r.Status | Should -Be 'Completed'
+            $r.Output | Should -Be "#### $($r.SampleId.Substring(1))"
+            $r.Shard | Should -Be ''
+        }
+    }
+
+    It 'runs neither victim again on a resume or a start, and writes nothing' {
+        $before = Get-FileHashTable $SkewOut
+        $resumed = @(Resume-CheckpointRun -Path $Whole.Path -Process (New-LoggedBlock $Log) -WarningAction SilentlyContinue)
+        $started = Start-CheckpointRun -Dataset $SkewData -Model skewed -OutputDirectory $SkewOut -Process (New-LoggedBlock $Log)
+        $shard = Start-CheckpointRun -Dataset $SkewData -Model skewed -OutputDirectory $SkewOut -Shard 1/2 -Process (New-LoggedBlock $Log)
+        Get-LoggedCall $Log | Should -BeNullOrEmpty
+        $resumed | Should -HaveCount 2
+        foreach ($summary in @($resumed) + $started + $shard) {
+            $summary.ProcessedThisRun | Should -Be 0
+            $summary.FailedSamples | Should -Be 0
+            $summary.PendingSamples | Should -Be 0
+            $summary.Status | Should -Be 'Completed'
+        }
+        $after = Get-FileHashTable $SkewOut
+        foreach ($jsonl in $before.Keys | Where-Object { $_ -like '*.jsonl' }) { $after[$jsonl] | Should -Be $before[$jsonl] -Because $jsonl }
+    }
+}

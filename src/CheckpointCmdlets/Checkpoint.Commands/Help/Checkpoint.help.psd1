@@ -347,7 +347,7 @@ Errors have stable ids, the first part of $_.FullyQualifiedErrorId: RunNotFound,
             Description  = @'
 Get-CheckpointStats reads the files of runs in an output directory and writes one RunStats object for each run. Its properties are flat (strings, numbers and dates), so Export-Csv writes every one as a column and Import-Csv gives the same values back.
 
-Without -RunId it reports every run in the directory. A sharded run is reported as one row, counting the samples of all its shards found in the directory (the latest record of each sample wins); with -PerShard it is reported as one row per shard.
+Without -RunId it reports every run in the directory. A sharded run is reported as one row, counting the samples of all its shards found in the directory (a sample completed in any of its files counts as completed, else its latest record counts); with -PerShard it is reported as one row per shard.
 
 Status is Running when a live process holds the run's lock, Unknown when a state file of the run is missing or damaged (the number of samples is kept there only; a warning says which file, and Start-CheckpointRun with the run's dataset rebuilds it), Completed when every sample's latest record is completed, Interrupted when the run was stopped with Ctrl+C or the pipeline was stopped, BudgetReached when it stopped at its -MaxCost, and Incomplete otherwise (failed or pending samples remain, or the process died).
 
@@ -414,7 +414,7 @@ For a sharded run read as one row, TotalSamples is the number of samples in the 
             Description  = @'
 Get-CheckpointResult reads the results files of runs and writes one SampleResult for each sample: its latest record, in file order. The Output property holds what the -Process block output, rebuilt from the stored JSON as PowerShell objects (objects become PSCustomObjects, arrays become arrays); OutputJson holds the JSON as written. A failed sample has no output, and its Error property says "type: message".
 
-Results can be filtered by status (-Status Completed or Failed) and by sample id (-SampleId). For a sharded run, the results of all its shards in the directory are read together, and for a sample written by several shards the latest record wins.
+Results can be filtered by status (-Status Completed or Failed) and by sample id (-SampleId). For a sharded run, the results of all its shards in the directory are read together, and for a sample written by several shards its earliest completed record wins, whatever a later failure in another file says; without one, its latest record wins.
 
 Like Get-CheckpointStats, this cmdlet only reads and never takes a run's lock, so it can be used while a run is being written. Lines damaged by a crash are skipped, with a warning giving their line number, because every line carries a CRC-32C checksum.
 '@

@@ -26,10 +26,10 @@ public sealed class RunStats
     /// <summary>Samples in the dataset (or in the shard, for a per-shard row).</summary>
     public int TotalSamples { get; init; }
 
-    /// <summary>Samples whose latest record is completed.</summary>
+    /// <summary>Samples whose winning record (in any file of the run) is completed.</summary>
     public int CompletedSamples { get; init; }
 
-    /// <summary>Samples whose latest record is failed.</summary>
+    /// <summary>Samples whose winning record is failed.</summary>
     public int FailedSamples { get; init; }
 
     /// <summary>Samples not yet attempted.</summary>

@@ -20,10 +20,10 @@ public sealed class RunSummary
     /// <summary>Samples in the run (or in this shard).</summary>
     public int TotalSamples { get; init; }
 
-    /// <summary>Samples whose latest record is completed.</summary>
+    /// <summary>Samples whose winning record (in any file of the run) is completed.</summary>
     public int CompletedSamples { get; init; }
 
-    /// <summary>Samples whose latest record is failed.</summary>
+    /// <summary>Samples whose winning record is failed.</summary>
     public int FailedSamples { get; init; }
 
     /// <summary>Samples never attempted, or abandoned in flight.</summary>

@@ -2,7 +2,7 @@ using System;
 
 namespace Checkpoint;
 
-/// <summary>The latest record of one sample, as Get-CheckpointResult and -PassThru emit it.</summary>
+/// <summary>The winning record of one sample, as Get-CheckpointResult and -PassThru emit it.</summary>
 public sealed class SampleResult
 {
     /// <summary>The run id.</summary>
@@ -38,7 +38,7 @@ public sealed class SampleResult
     /// <summary>The shard that wrote the record, as k/n, or empty.</summary>
     public string Shard { get; init; } = string.Empty;
 
-    /// <summary>The <see cref="Status"/> of a sample whose latest record has <paramref name="status"/>.</summary>
+    /// <summary>The <see cref="Status"/> of a sample whose winning record has <paramref name="status"/>.</summary>
     public static string StatusOf(Store.RecordStatus status, bool final) =>
         status == Store.RecordStatus.Completed ? "Completed" : final ? "Failed" : "Pending";
 

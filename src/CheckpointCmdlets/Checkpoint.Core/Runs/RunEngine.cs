@@ -55,7 +55,7 @@ public sealed class RunEngine
                 continue;
             }
 
-            SampleEntry? entry = Latest(index.Samples.TryGetValue(sample.Id, out SampleEntry own) ? own : null, others, sample.Id);
+            SampleEntry? entry = Winning(index.Samples.TryGetValue(sample.Id, out SampleEntry own) ? own : null, others, sample.Id);
             completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
             failed += entry?.IsFailed == true ? 1 : 0;
             if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
@@ -139,20 +139,21 @@ public sealed class RunEngine
     }
 
     /// <summary>
-    /// The latest record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
-    /// and the run's other parts: the one that ended last wins, as in every reader of a run.
+    /// The winning record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
+    /// and the run's other parts, by the rule every reader of a run follows (<see cref="RecordMerge.AcrossFiles"/>;
+    /// an exact tie of times goes to the run's own file).
     /// </summary>
     [MethodImpl(JitOptions.Optimized)]
-    internal static SampleEntry? Latest(SampleEntry? own, CheckpointIndex? others, string sampleId)
+    internal static SampleEntry? Winning(SampleEntry? own, CheckpointIndex? others, string sampleId)
     {
-        SampleEntry b = default;
-        bool theirs = others is not null && others.Samples.TryGetValue(sampleId, out b);
-        if (own is SampleEntry a && theirs)
+        SampleEntry theirs = default;
+        bool inOthers = others is not null && others.Samples.TryGetValue(sampleId, out theirs);
+        if (own is SampleEntry mine && inOthers)
         {
-            return b.CompletedAtTicks > a.CompletedAtTicks ? b : a;
+            return RecordMerge.AcrossFiles(mine, theirs);
         }
 
-        return own ?? (theirs ? b : null);
+        return own ?? (inOthers ? theirs : null);
     }
 
     // A resume of a run whose dataset has the size and last write time of its last full pass, with the same
@@ -220,7 +221,7 @@ public sealed class RunEngine
     internal bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
 
     /// <summary>
-    /// True when a sample with this latest record is to be processed: never attempted, left pending by a
+    /// True when a sample with this winning record is to be processed: never attempted, left pending by a
     /// failed attempt that was not final, failed for good (unless -SkipFailed), or anything with -NoResume.
     /// </summary>
     [MethodImpl(JitOptions.Optimized)]

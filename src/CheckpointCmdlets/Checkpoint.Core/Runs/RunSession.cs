@@ -97,7 +97,7 @@ internal sealed class RunSession
 
                 if (_abandoned.Count == 0 || BudgetReached || Cancelled || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
                 {
-                    return;
+                    break;
                 }
 
                 _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
@@ -106,6 +106,27 @@ internal sealed class RunSession
                 _retryPass = true;
                 source = retry.Select(s => (s, _store.Entry(s.Id)?.Attempt ?? 0));
             }
+
+            // A streak of failures the run ended in never opened the breaker: the samples whose retries it used
+            // up failed for good, unless the run was stopped before it could tell.
+            _runner.Sink = Deliver;
+            _breaker.SettleHeld(pending: Cancelled || cancellationToken.IsCancellationRequested);
+        }
+        catch
+        {
+            // Stopped or failed: a verdict still held is not known, so those samples stay pending, their last
+            // attempts recorded when the store still takes records.
+            _runner.Sink = _ => { };
+            try
+            {
+                _breaker.SettleHeld(pending: true);
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or ObjectDisposedException)
+            {
+                // The error that brought us here is the one to report.
+            }
+
+            throw;
         }
         finally
         {
@@ -374,7 +395,7 @@ internal sealed class RunSession
         };
     }
 
-    // The samples of the plan's shard (all, unsharded) whose latest record, in this part or another, is
+    // The samples of the plan's shard (all, unsharded) whose winning record, in this part or another, is
     // completed or failed for good.
     private (int Completed, int Failed) CountFromCheckpoint()
     {
@@ -391,7 +412,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = RunEngine.Latest(_store.Entry(id), _others, id);
+            SampleEntry? entry = RunEngine.Winning(_store.Entry(id), _others, id);
             completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
             failed += entry?.IsFailed == true ? 1 : 0;
         }
@@ -416,7 +437,7 @@ internal sealed class RunSession
                 }
 
                 askedId = id;
-                askedEntry = RunEngine.Latest(_store.Entry(id), _others, id);
+                askedEntry = RunEngine.Winning(_store.Entry(id), _others, id);
                 return _engine.ShouldProcess(askedEntry);
             }
             : null;
@@ -429,7 +450,7 @@ internal sealed class RunSession
                 continue;
             }
 
-            SampleEntry? entry = asked ? askedEntry : RunEngine.Latest(_store.Entry(sample.Id), _others, sample.Id);
+            SampleEntry? entry = asked ? askedEntry : RunEngine.Winning(_store.Entry(sample.Id), _others, sample.Id);
             bool limitReached = _plan.Limit is int limit && _counts.Processed >= limit;
             if (limitReached || !_engine.ShouldProcess(entry))
             {

@@ -7,10 +7,11 @@ using Checkpoint.Store;
 namespace Checkpoint.Runs;
 
 /// <summary>
-/// All files of one run id in one directory, sharded or not, read as one run: the latest record of each
-/// sample wins. Every reader (stats, results, resume, remove) goes through here and through the one loader.
-/// Nothing here takes a run's lock or changes a file, except <see cref="Remove"/>: whether a part is running
-/// comes from its lease, read-only, so readers work on a read-only copy and never stand in a writer's way.
+/// All files of one run id in one directory, sharded or not, read as one run: each sample's winning record
+/// counts (a completed record in any file, else the latest). Every reader (stats, results, resume, remove)
+/// goes through here and through the one loader. Nothing here takes a run's lock or changes a file, except
+/// <see cref="Remove"/>: whether a part is running comes from its lease, read-only, so readers work on a
+/// read-only copy and never stand in a writer's way.
 /// </summary>
 public sealed class RunSet
 {
@@ -153,7 +154,7 @@ public sealed class RunSet
     public const string UnknownStatus = "Unknown";
 
     /// <summary>
-    /// The latest record of each sample whose <see cref="SampleResult.Status"/> is <paramref name="status"/>
+    /// The winning record of each sample whose <see cref="SampleResult.Status"/> is <paramref name="status"/>
     /// (Completed, Failed or Pending; null for all) and whose id is in <paramref name="sampleIds"/> (null for
     /// all), in file order. Failed means given up on, as in the stats; a sample whose last attempt failed but
     /// was not its last is Pending.

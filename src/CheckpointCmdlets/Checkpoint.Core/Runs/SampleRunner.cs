@@ -19,6 +19,8 @@ namespace Checkpoint.Runs;
 /// attempt under an optional Polly timeout, every attempt recorded through the store's single writer. A
 /// failed attempt that will be retried, or that is abandoned (run stopping, API outage), is recorded as not
 /// final, so the sample stays pending; only a permanent error or exhausted retries record a final failure.
+/// Retries used up by a transient failure are the outage's when that failure's streak goes on to open the
+/// breaker, so the last record of such a sample waits for the streak's end (see <see cref="OutageBreaker.Hold"/>).
 /// Safe to use from several worker threads at once.
 /// </summary>
 internal sealed class SampleRunner
@@ -62,10 +64,12 @@ internal sealed class SampleRunner
 
     /// <summary>
     /// Runs <paramref name="sample"/> until it completes, fails for good, or is abandoned. Throws
-    /// <see cref="OperationCanceledException"/> when the run stops (the sample stays pending).
+    /// <see cref="OperationCanceledException"/> when the run stops (the sample stays pending). A sample whose
+    /// retries a transient failure used up is reported once its streak of failures ends, maybe after this
+    /// returns, from the thread that ends it or from <see cref="OutageBreaker.SettleHeld"/>.
     /// </summary>
     [MethodImpl(JitOptions.Optimized)]
-    public RecordStatus? Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
+    public void Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(this, sample, processor, previousAttempts);
         SampleOutcome outcome = RunAttempt(attempt, cancellationToken);
@@ -74,12 +78,45 @@ internal sealed class SampleRunner
             outcome = Retry(attempt, outcome, cancellationToken);
         }
 
-        bool abandoned = !outcome.Succeeded && outcome.Transient && (!_breaker.AllowsRetry || cancellationToken.IsCancellationRequested);
-        (CheckpointRecord record, string? errorContext) = NewRecord(attempt, outcome, final: !abandoned, abandoned ? " (left pending)" : string.Empty);
-        RecordStatus? status = abandoned ? null : record.Status;
-        Sample? toRetry = abandoned && !cancellationToken.IsCancellationRequested ? sample : null;
+        if (outcome.Succeeded || !outcome.Transient)
+        {
+            Finish(attempt, outcome, pending: false);
+        }
+        else if (cancellationToken.IsCancellationRequested)
+        {
+            Finish(attempt, outcome, pending: true, tryAgain: false);
+        }
+        else if (!_breaker.AllowsRetry)
+        {
+            // Retries cut short by an outage.
+            Finish(attempt, outcome, pending: true);
+        }
+        else
+        {
+            HoldVerdict(attempt, outcome);
+        }
+    }
+
+    // Retries used up by a transient failure: they were the outage's if the failure's streak goes on to open
+    // the breaker, which the breaker tells once the streak ends (at once, when it has ended already).
+    private void HoldVerdict(Attempt attempt, SampleOutcome outcome)
+    {
+        if (_breaker.Hold(attempt.Streak, outage => Finish(attempt, outcome, pending: outage)) is bool outage)
+        {
+            Finish(attempt, outcome, pending: outage);
+        }
+    }
+
+    // Records the last attempt of a sample and reports the sample finished: failed for good or completed, or
+    // left pending (to be tried again after the outage unless the run is stopping).
+    [MethodImpl(JitOptions.Optimized)]
+    private void Finish(Attempt attempt, SampleOutcome outcome, bool pending, bool tryAgain = true)
+    {
+        (CheckpointRecord record, string? errorContext) = NewRecord(attempt, outcome, final: !pending, pending ? " (left pending)" : string.Empty);
+        RecordStatus? status = pending ? null : record.Status;
+        Sample? toRetry = pending && tryAgain ? attempt.Sample : null;
         void Finished() => Sink(RunEvent.Finished(
-            abandoned ? null : SampleResult.FromRecord(_store.Files.RunId, record),
+            pending ? null : SampleResult.FromRecord(_store.Files.RunId, record),
             status,
             givenUp: status == RecordStatus.Failed,
             abandoned: toRetry));
@@ -95,8 +132,6 @@ internal sealed class SampleRunner
             _store.Append(record, errorContext);
             Finished();
         }
-
-        return status;
     }
 
     // Whether an attempt that ended with this outcome gets another (while retries are left).
@@ -166,7 +201,7 @@ internal sealed class SampleRunner
         }
 
         attempt.Timer.Stop();
-        _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        attempt.Streak = _breaker.Report(!outcome.Succeeded && outcome.Transient);
         return outcome;
     }
 
@@ -237,6 +272,9 @@ internal sealed class SampleRunner
         public SampleContext? Context { get; set; }
 
         public Stopwatch Timer { get; } = new();
+
+        /// <summary>The breaker's number of the streak of failures the last attempt belongs to, when it failed.</summary>
+        public int Streak { get; set; }
 
         /// <summary>The outcome of the attempt made before the retry pipeline took over, until it asks for it.</summary>
         public SampleOutcome? FirstOutcome { get; set; }

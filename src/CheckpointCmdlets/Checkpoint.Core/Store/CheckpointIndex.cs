@@ -7,8 +7,8 @@ using System.Runtime.CompilerServices;
 namespace Checkpoint.Store;
 
 /// <summary>
-/// What a run's JSONL files say: the latest record of every sample, the counts, and any damage found.
-/// Memory grows with the number of samples, never with the size of their outputs.
+/// What a run's JSONL files say: the winning record of every sample (see <see cref="RecordMerge"/>), the counts,
+/// and any damage found. Memory grows with the number of samples, never with the size of their outputs.
 /// </summary>
 public sealed class CheckpointIndex
 {
@@ -40,16 +40,16 @@ public sealed class CheckpointIndex
     /// <summary>Bad lines and damaged tails, in file order.</summary>
     public IReadOnlyList<LoadIssue> Issues { get; }
 
-    /// <summary>The latest record of each sample, by sample id.</summary>
+    /// <summary>The winning record of each sample, by sample id.</summary>
     public IReadOnlyDictionary<string, SampleEntry> Samples => _samples;
 
-    /// <summary>Samples whose latest record is completed.</summary>
+    /// <summary>Samples whose winning record is completed.</summary>
     public int CompletedCount { get; private set; }
 
-    /// <summary>Samples whose latest record is a failure the run gave up on.</summary>
+    /// <summary>Samples whose winning record is a failure the run gave up on.</summary>
     public int FailedCount { get; private set; }
 
-    /// <summary>Samples whose latest record is a failed attempt that left them pending (stopped, killed, outage).</summary>
+    /// <summary>Samples whose winning record is a failed attempt that left them pending (stopped, killed, outage).</summary>
     public int RetryingCount { get; private set; }
 
     /// <summary>Failed attempts recorded, over all samples and history.</summary>
@@ -70,14 +70,14 @@ public sealed class CheckpointIndex
     [MethodImpl(JitOptions.Optimized)]
     internal void Apply(CheckpointRecord record, int fileIndex, long offset, int length)
     {
+        long ticks = record.CompletedAt.UtcTicks;
+        var entry = new SampleEntry(record.Status, record.Final, record.Attempt, ticks, fileIndex, offset, length, record.Status == RecordStatus.Failed ? 1 : 0);
         if (_samples.TryGetValue(record.SampleId, out SampleEntry old))
         {
             CountIn(old, -1);
+            entry = RecordMerge.InOneFile(old, entry);
         }
 
-        int failed = old.FailedAttempts + (record.Status == RecordStatus.Failed ? 1 : 0);
-        long ticks = record.CompletedAt.UtcTicks;
-        var entry = new SampleEntry(record.Status, record.Final, record.Attempt, ticks, fileIndex, offset, length, failed);
         _samples[record.SampleId] = entry;
         CountIn(entry, 1);
         if (record.Status == RecordStatus.Failed)
@@ -106,12 +106,12 @@ public sealed class CheckpointIndex
         }
     }
 
-    /// <summary>True when the latest record of <paramref name="sampleId"/> is completed.</summary>
+    /// <summary>True when the winning record of <paramref name="sampleId"/> is completed.</summary>
     public bool IsCompleted(string sampleId) => _samples.TryGetValue(sampleId, out SampleEntry e) && e.Status == RecordStatus.Completed;
 
     /// <summary>
-    /// Reads the latest record of every sample that <paramref name="filter"/> accepts, in file order, one at a
-    /// time, so that memory stays flat however large the outputs are.
+    /// Reads the winning record of every sample that <paramref name="filter"/> accepts, in file order, one at
+    /// a time, so that memory stays flat however large the outputs are.
     /// </summary>
     public IEnumerable<CheckpointRecord> ReadLatestRecords(Func<string, SampleEntry, bool>? filter = null)
     {

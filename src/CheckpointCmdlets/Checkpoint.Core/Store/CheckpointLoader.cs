@@ -17,8 +17,9 @@ public static class CheckpointLoader
     public static CheckpointIndex Load(string path) => Load(new[] { path });
 
     /// <summary>
-    /// Loads several files of one run as one: the latest record of each sample wins (by completion time across
-    /// files, by position within a file). Missing files count as empty.
+    /// Loads several files of one run as one, each sample's records merged by <see cref="RecordMerge"/>: within
+    /// a file the later record wins; across files a completed record wins, else the one that ended last.
+    /// Missing files count as empty.
     /// </summary>
     public static CheckpointIndex Load(IReadOnlyList<string> paths) => Load(paths, expectedSamples: 0);
 
@@ -35,7 +36,20 @@ public static class CheckpointLoader
         var usage = new UsageTotals();
         for (int i = 0; i < paths.Count; i++)
         {
-            files.Add(LoadFile(paths[i], i, samples, issues, usage));
+            // Each file's records are merged in its own order before the rule across files applies: merged
+            // record by record, a file's later record would replace a completed one of another file that had
+            // won over that file's earlier record.
+            Dictionary<string, SampleEntry> into = samples.Count == 0
+                ? samples
+                : new Dictionary<string, SampleEntry>(EstimateRecords(new[] { paths[i] }), StringComparer.Ordinal);
+            files.Add(LoadFile(paths[i], i, into, issues, usage));
+            if (!ReferenceEquals(into, samples))
+            {
+                foreach (KeyValuePair<string, SampleEntry> pair in into)
+                {
+                    samples[pair.Key] = samples.TryGetValue(pair.Key, out SampleEntry first) ? RecordMerge.AcrossFiles(first, pair.Value) : pair.Value;
+                }
+            }
         }
 
         return new CheckpointIndex(files, samples, issues, usage);
@@ -197,20 +211,7 @@ public static class CheckpointLoader
 
     private static void Merge(Dictionary<string, SampleEntry> samples, RecordSummary summary, int fileIndex, long offset, int length)
     {
-        int failed = summary.Status == RecordStatus.Failed ? 1 : 0;
-        if (samples.TryGetValue(summary.SampleId, out SampleEntry existing))
-        {
-            failed += existing.FailedAttempts;
-            bool newer = existing.FileIndex == fileIndex
-                || summary.CompletedAtTicks > existing.CompletedAtTicks
-                || (summary.CompletedAtTicks == existing.CompletedAtTicks && summary.Status == RecordStatus.Completed);
-            if (!newer)
-            {
-                samples[summary.SampleId] = new SampleEntry(existing.Status, existing.Final, existing.Attempt, existing.CompletedAtTicks, existing.FileIndex, existing.Offset, existing.Length, failed);
-                return;
-            }
-        }
-
-        samples[summary.SampleId] = new SampleEntry(summary.Status, summary.Final, summary.Attempt, summary.CompletedAtTicks, fileIndex, offset, length, failed);
+        var entry = new SampleEntry(summary.Status, summary.Final, summary.Attempt, summary.CompletedAtTicks, fileIndex, offset, length, summary.Status == RecordStatus.Failed ? 1 : 0);
+        samples[summary.SampleId] = samples.TryGetValue(summary.SampleId, out SampleEntry earlier) ? RecordMerge.InOneFile(earlier, entry) : entry;
     }
 }

@@ -3,8 +3,8 @@ using System;
 namespace Checkpoint.Store;
 
 /// <summary>
-/// One line of a run's JSONL file: one attempt at one sample. The latest record of a sample wins; older
-/// records stay in the file as history.
+/// One line of a run's JSONL file: one attempt at one sample. One record of a sample wins (see
+/// <see cref="RecordMerge"/>); the others stay in the file as history.
 /// </summary>
 public sealed class CheckpointRecord
 {

@@ -1,0 +1,165 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using Checkpoint.Datasets;
+using Checkpoint.Runs;
+using Xunit;
+
+namespace Checkpoint.Tests;
+
+/// <summary>
+/// The failures of the streak that opens the outage breaker are the outage's: the samples whose retries they
+/// used up stay pending. A streak that an answer breaks first was the samples' own.
+/// </summary>
+public sealed class OutageVerdictTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ASampleWhoseRetriesRanOutInTheStreakThatOpenedTheBreakerStaysPendingAndCompletesAfterTheOutage(int throttleLimit)
+    {
+        // s1 fails four times (-MaxRetries 3), one short of -MaxConsecutiveFailures 5; s2, slow, fails fifth
+        // (at ThrottleLimit 2, s3 may come first): the API was down for them all.
+        using var dir = new TestDirectory();
+        var plan = NewPlan(dir, "s1", "s2", "s3", "s4");
+        plan.ThrottleLimit = throttleLimit;
+        var api = new Api(downFor: TimeSpan.FromMilliseconds(500), slow: "s2");
+
+        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+
+        IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
+        Assert.Empty(records.Where(r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("final").GetBoolean()).Select(r => r.GetProperty("sample_id").GetString()));
+        Assert.Equal(new[] { false, false, false, false }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
+        Assert.Equal((4, 0, 0), (summary.CompletedSamples, summary.FailedSamples, summary.PendingSamples));
+        Assert.Equal("Completed", summary.Status);
+        Assert.Equal(new[] { "s1", "s2", "s3", "s4" }, records.Where(r => r.GetProperty("status").GetString() == "completed").Select(r => r.GetProperty("sample_id").GetString()).OrderBy(id => id, StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void ASampleWhoseRetriesRanOutFailsForGoodWhenAnAnswerBreaksTheStreak()
+    {
+        using var dir = new TestDirectory();
+        var plan = NewPlan(dir, "s1", "s2");
+        var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s1");
+
+        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+
+        IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
+        Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
+        Assert.Equal((1, 1, 0), (summary.CompletedSamples, summary.FailedSamples, summary.PendingSamples));
+    }
+
+    [Fact]
+    public void ASampleWhoseRetriesRanOutAsTheRunEndedFailsForGood()
+    {
+        // Its streak never reached -MaxConsecutiveFailures: the run saw no outage.
+        using var dir = new TestDirectory();
+        var plan = NewPlan(dir, "s1", "s2");
+        var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s2");
+
+        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+
+        IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
+        Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s2").Select(r => r.GetProperty("final").GetBoolean()));
+        Assert.Equal((1, 1, 0), (summary.CompletedSamples, summary.FailedSamples, summary.PendingSamples));
+    }
+
+    private static RunPlan NewPlan(TestDirectory dir, params string[] ids)
+    {
+        string dataset = dir.File("data.csv");
+        File.WriteAllText(dataset, "id,q\n" + string.Concat(ids.Select(id => id + ",x\n")));
+        return new RunPlan
+        {
+            DatasetPath = dataset,
+            OutputDirectory = dir.File("out"),
+            MaxRetries = 3,
+            MaxConsecutiveFailures = 5,
+            RetryDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
+            OutageWait = TimeSpan.FromMilliseconds(300),
+            MaxOutage = TimeSpan.FromMinutes(1),
+        };
+    }
+
+    private static IReadOnlyList<JsonElement> ReadRecords(string path) =>
+        File.ReadAllLines(path).Select(line => JsonDocument.Parse(line).RootElement).ToList();
+
+    private static IEnumerable<JsonElement> FailuresOf(IEnumerable<JsonElement> records, string id) =>
+        records.Where(r => r.GetProperty("sample_id").GetString() == id && r.GetProperty("status").GetString() == "failed");
+
+    /// <summary>
+    /// An API that answers 503 for <c>downFor</c> from its first call (and always for <c>alwaysFailing</c>),
+    /// and takes 300 ms for each call of <c>slow</c>.
+    /// </summary>
+    private sealed class Api : ISampleProcessorFactory, ISampleProcessor
+    {
+        private readonly TimeSpan _downFor;
+        private readonly string? _slow;
+        private readonly string? _alwaysFailing;
+        private readonly object _gate = new();
+        private Stopwatch? _sinceFirstCall;
+
+        public Api(TimeSpan downFor, string? slow, string? alwaysFailing = null)
+        {
+            _downFor = downFor;
+            _slow = slow;
+            _alwaysFailing = alwaysFailing;
+        }
+
+        public ISampleProcessor? CreateInline() => this;
+
+        public ISampleProcessor CreateWorker(Action<object> streamed) => this;
+
+        public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
+        {
+            bool down;
+            lock (_gate)
+            {
+                _sinceFirstCall ??= Stopwatch.StartNew();
+                down = _sinceFirstCall.Elapsed < _downFor;
+            }
+
+            if (sample.Id == _slow)
+            {
+                cancellationToken.WaitHandle.WaitOne(300);
+            }
+
+            return down || sample.Id == _alwaysFailing
+                ? SampleOutcome.Failure("System.Net.Http.HttpRequestException", "503 (Service Unavailable)", transient: true, httpStatus: 503)
+                : SampleOutcome.Success("\"ok\"");
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class Observer : IRunObserver
+    {
+        public bool OutputClosed => false;
+
+        public void Verbose(string message)
+        {
+        }
+
+        public void Warning(string message)
+        {
+        }
+
+        public void Progress(RunProgress progress)
+        {
+        }
+
+        public void Streamed(object record)
+        {
+        }
+
+        public void SampleFinished(SampleResult result)
+        {
+        }
+    }
+}
