@@ -141,9 +141,9 @@ internal static class RunIdMarker
         FileStream stream;
         try
         {
-            // Shared for reading and deleting, so that on Windows a start reading it, or taking over a stale
-            // one, is never refused while this one writes.
-            stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            // Shared as readers share it, so that on Windows a start reading it, or taking over a stale one, is
+            // never refused while this one writes.
+            stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, AtomicFile.ReaderShare, 1, FileOptions.None);
         }
         catch (IOException) when (File.Exists(path))
         {
@@ -202,7 +202,7 @@ internal static class RunIdMarker
         try
         {
             lastWrite = File.GetLastWriteTimeUtc(path);
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, AtomicFile.ReaderShare, 1, FileOptions.None);
             int read;
             while (filled < buffer.Length && (read = stream.Read(buffer, filled, buffer.Length - filled)) > 0)
             {
