@@ -19,9 +19,10 @@ Describe 'Remove-Checkpoint' {
         Write-TextFile (Join-Path $out 'notes.txt') 'keep me' | Out-Null
         Write-TextFile (Join-Path $out 'summary.jsonl') '{"keep":true}' | Out-Null
         Write-TextFile (Join-Path $out "$($done.RunId).bak") 'keep me too' | Out-Null
-        $doneFiles = @(Get-ChildItem $out -File | Where-Object { $_.Name -like "$($done.RunId).*" -or $_.Name -like "$($done.RunId)_*" } |
+        # The run's files and its run id marker (the run id without its date, .runid).
+        $doneFiles = @(Get-ChildItem $out -File | Where-Object { $_.Name -like "$($done.RunId).*" -or $_.Name -like "$($done.RunId)_*" -or $_.Name -eq "$($done.RunId.Substring(9)).runid" } |
                 Where-Object Name -NE "$($done.RunId).bak").Name
-        $doneFiles.Count | Should -Be 4
+        $doneFiles.Count | Should -Be 5
     }
 
     It 'deletes exactly the completed run piped from Get-CheckpointStats | Where-Object Status -eq Completed' {

@@ -410,6 +410,10 @@ Describe 'Start-CheckpointRun: run identity' {
         foreach ($file in Get-ChildItem $out -File) {
             Rename-Item $file.FullName ($file.Name.Replace($first.RunId, $oldId))
         }
+        # The run id marker, which every later start of the study reads, names the run as yesterday's start did.
+        $marker = Join-Path $out "$($first.RunId.Substring(9)).runid"
+        Get-Content $marker -Raw | Should -Be "$($first.RunId)`n"
+        [IO.File]::WriteAllText($marker, "$oldId`n")
         Test-Path (Join-Path $out "$oldId.jsonl") | Should -BeTrue
 
         $log = Join-Path $dir 'calls.log'
@@ -420,6 +424,36 @@ Describe 'Start-CheckpointRun: run identity' {
         $second.Status | Should -Be 'Completed'
         @(Get-LoggedCall $log).Count | Should -Be 0
         @(Get-ChildItem $out -File -Filter "$today*").Count | Should -Be 0
+    }
+
+    It 'settles the run id in a marker that only a start writes, and that goes with the run' {
+        $first = Start-CheckpointRun $csv -Limit 1 -OutputDirectory $out -Process { 'x' }
+        $marker = Join-Path $out "$($first.RunId.Substring(9)).runid"
+        Get-Content $marker -Raw | Should -Be "$($first.RunId)`n"
+
+        # A run begun without a marker (an earlier release) stays without one for every reader and -WhatIf.
+        Remove-Item $marker
+        $before = Get-FileHashTable $out
+        (Get-CheckpointStats -OutputDirectory $out).RunId | Should -Be $first.RunId
+        Get-CheckpointResult -RunId $first.RunId -OutputDirectory $out | Should -HaveCount 1
+        Start-CheckpointRun $csv -WhatIf -OutputDirectory $out -Process { 'x' } | Should -BeNullOrEmpty
+        $after = Get-FileHashTable $out
+        $after.Keys | Should -Be $before.Keys
+        foreach ($name in $before.Keys) { $after[$name] | Should -Be $before[$name] -Because $name }
+
+        # The next start keeps the run's id and writes the marker for it.
+        $second = Start-CheckpointRun $csv -OutputDirectory $out -Process { 'x' }
+        $second.RunId | Should -Be $first.RunId
+        $second.ProcessedThisRun | Should -Be 2
+        Get-Content $marker -Raw | Should -Be "$($first.RunId)`n"
+
+        # -Overwrite deletes it with the run's files; the run started anew writes it again.
+        $verbose = Start-CheckpointRun $csv -Overwrite -OutputDirectory $out -Process { 'x' } -Verbose 4>&1
+        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -eq "Deleted $marker" }) | Should -HaveCount 1
+        Get-Content $marker -Raw | Should -Be "$($first.RunId)`n"
+
+        Remove-Checkpoint -RunId $first.RunId -OutputDirectory $out -Force
+        @(Get-ChildItem $out -Force) | Should -BeNullOrEmpty
     }
 }
 

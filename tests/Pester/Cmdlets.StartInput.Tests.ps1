@@ -135,7 +135,7 @@ Describe 'Start-CheckpointRun: names that try to leave the output directory' {
         # The block still gets the model name as given.
         (Read-JsonlRecord $summary.Path).output | Should -Be @('../../evil', '../../evil')
         Get-FileTree $box | Where-Object { $_ -notlike 'work/out/*' } | Should -Be @('work', 'work/data.csv', 'work/out')
-        @(Get-ChildItem $out -File | Where-Object Name -NotLike "$($summary.RunId)*").Count | Should -Be 0
+        @(Get-ChildItem $out -File | Where-Object Name -NotLike "$($summary.RunId)*" | Where-Object Name -NE "$($summary.RunId.Substring(9)).runid").Count | Should -Be 0
         @(Get-ChildItem $TestDrive -Recurse -Force -Filter '*evil*' | Where-Object { $_.DirectoryName -ne $out }).Count | Should -Be 0
     }
 
@@ -152,7 +152,7 @@ Describe 'Start-CheckpointRun: names that try to leave the output directory' {
         $summary.RunId.Split('_')[1].Trim('.') | Should -Not -BeNullOrEmpty
         Split-Path $summary.Path -Parent | Should -Be $out
         Get-FileTree $box | Where-Object { $_ -notlike 'work/out/*' } | Should -Be @('work', "work/$Name", 'work/out')
-        @(Get-ChildItem $out -File | Where-Object Name -NotLike "$($summary.RunId)*").Count | Should -Be 0
+        @(Get-ChildItem $out -File | Where-Object Name -NotLike "$($summary.RunId)*" | Where-Object Name -NE "$($summary.RunId.Substring(9)).runid").Count | Should -Be 0
         (Get-CheckpointStats -OutputDirectory $out).RunId | Should -Be $summary.RunId
     }
 }

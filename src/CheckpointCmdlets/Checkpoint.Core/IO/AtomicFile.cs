@@ -7,6 +7,21 @@ namespace Checkpoint.IO;
 /// <summary>Replaces small files whole: temp file in the same directory, fsync, rename, directory fsync.</summary>
 internal static class AtomicFile
 {
+    /// <summary>
+    /// How readers of a file that a writer may replace at any moment open it: sharing write and delete, so that
+    /// on Windows the writer's replace is never refused while one reads (File.ReadAllBytes shares read only).
+    /// </summary>
+    public const FileShare ReaderShare = FileShare.ReadWrite | FileShare.Delete;
+
+    /// <summary>Reads the whole of <paramref name="path"/>, opened with <see cref="ReaderShare"/>.</summary>
+    public static byte[] Read(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, ReaderShare, 1, FileOptions.None);
+        var content = new MemoryStream(stream.CanSeek ? (int)Math.Min(stream.Length, int.MaxValue) : 0);
+        stream.CopyTo(content);
+        return content.ToArray();
+    }
+
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/> so that a crash leaves the old or the new file, never a mix.</summary>
     public static void Write(string path, byte[] content)
     {

@@ -64,15 +64,20 @@ public sealed class RunIdentity
     public string RunIdFor(DateTime date) => date.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + Suffix;
 
     /// <summary>
-    /// The run id to use today: the id of an existing run of the same dataset, model and configuration in
-    /// <paramref name="outputDirectory"/> (so a run interrupted at midnight is continued, not restarted), or a
-    /// new id dated <paramref name="today"/>.
+    /// The run id a reader expects a start today to use: the one the run id marker in
+    /// <paramref name="outputDirectory"/> holds (<c>{dataset}_{model}_{hash8}.runid</c>), else the earliest
+    /// existing run of the same dataset, model and configuration (so a run interrupted at midnight is
+    /// continued, not restarted), else a new id dated <paramref name="today"/>. Creates and changes nothing.
     /// </summary>
-    public string ResolveRunId(string outputDirectory, DateTime today)
-    {
-        string? existing = FindExisting(outputDirectory);
-        return existing ?? RunIdFor(today);
-    }
+    public string ResolveRunId(string outputDirectory, DateTime today) =>
+        RunIdMarker.RunIdOf(this, outputDirectory) ?? FindExisting(outputDirectory) ?? RunIdFor(today);
+
+    /// <summary>
+    /// The run id a writer uses, settled by the run id marker: as <see cref="ResolveRunId"/>, but the first
+    /// start creates the marker (creating <paramref name="outputDirectory"/> if need be) and every later start,
+    /// on any day, joins the id it holds. Call it only where the run's files are about to be created.
+    /// </summary>
+    public string ClaimRunId(string outputDirectory, DateTime today) => RunIdMarker.Claim(this, outputDirectory, today, RunIdMarker.SettleTime);
 
     /// <summary>The earliest existing run id with this identity in the directory, or null.</summary>
     public string? FindExisting(string outputDirectory)
@@ -83,10 +88,14 @@ public sealed class RunIdentity
         }
 
         return RunFiles.DiscoverRunIds(outputDirectory)
-            .Where(id => id.Length == 8 + Suffix.Length && id.EndsWith(Suffix, StringComparison.Ordinal) && IsDate(id.Substring(0, 8)))
+            .Where(IsRunIdOf)
             .OrderBy(id => id, StringComparer.Ordinal)
             .FirstOrDefault();
     }
+
+    /// <summary>True when <paramref name="runId"/> is a date followed by this identity's <see cref="Suffix"/>.</summary>
+    internal bool IsRunIdOf(string? runId) =>
+        runId is not null && runId.Length == 8 + Suffix.Length && runId.EndsWith(Suffix, StringComparison.Ordinal) && IsDate(runId.Substring(0, 8));
 
     /// <summary>Reduces a name to <c>[A-Za-z0-9._-]</c>, at most 64 characters; no part is empty or only dots.</summary>
     public static string Sanitize(string? name)

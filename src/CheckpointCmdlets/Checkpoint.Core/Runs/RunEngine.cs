@@ -32,11 +32,14 @@ public sealed class RunEngine
     /// <summary>The run's identity (dataset, model and config hash).</summary>
     public RunIdentity Identity => _identity;
 
-    /// <summary>The run id: the plan's, an existing run's of the same identity, or a new one for today.</summary>
-    public string ResolveRunId() => _plan.RunId ?? _identity.ResolveRunId(_plan.OutputDirectory, _plan.UtcNow());
+    /// <summary>
+    /// The run id as a reader finds it: the plan's, the one the run id marker holds, an existing run's of the
+    /// same identity, or a new one for today. Creates no file; <see cref="Execute"/> settles the id by the marker.
+    /// </summary>
+    public string ResolveRunId() => ResolveRunId(_plan.UtcNow());
 
-    /// <summary>The files of the run (or of its shard).</summary>
-    public RunFiles ResolveFiles() => new(_plan.OutputDirectory, ResolveRunId(), _plan.Shard);
+    /// <summary>The files of the run (or of its shard), as <see cref="ResolveRunId()"/> finds them.</summary>
+    public RunFiles ResolveFiles() => FilesOf(ResolveRunId());
 
     /// <summary>Counts what the run would do without creating or changing any file.</summary>
     public RunPreview Preview()
@@ -79,10 +82,22 @@ public sealed class RunEngine
     public RunSummary Execute(ISampleProcessorFactory factory, IRunObserver observer, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        RunFiles files = ResolveFiles();
+        DateTime today = _plan.UtcNow();
+        RunFiles files = FilesOf(ResolveRunId(today));
         StateReadResult earlier = StateFile.Read(files.StatePath);
         DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
         CheckSameDataset(files, dataset, earlier.State);
+
+        // Settled here, where the run's files are about to be created, and not before the checks above, so that
+        // a start refused for its input leaves no marker behind. A plan's own run id names its run as it is.
+        if (_plan.RunId is null && _identity.ClaimRunId(_plan.OutputDirectory, today) is string claimed && claimed != files.RunId)
+        {
+            // Another start of the study settled it first (on the other side of midnight, or in the same moment).
+            observer.Verbose($"Joining run {claimed}, which another start of the same dataset, model and config settled first.");
+            files = FilesOf(claimed);
+            CheckSameDataset(files, dataset, StateFile.Read(files.StatePath).State);
+        }
+
         bool existed = File.Exists(files.ResultsPath) && new FileInfo(files.ResultsPath).Length > 0;
         observer.Verbose("Checkpoint system enabled: " + files.ResultsPath);
         if (existed)
@@ -137,6 +152,10 @@ public sealed class RunEngine
 
         return session.Finish(fatal, cancellationToken);
     }
+
+    private string ResolveRunId(DateTime today) => _plan.RunId ?? _identity.ResolveRunId(_plan.OutputDirectory, today);
+
+    private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _plan.Shard);
 
     /// <summary>
     /// The winning record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Checkpoint.Identity;
 using Checkpoint.Store;
 
 namespace Checkpoint.Runs;
@@ -117,8 +118,13 @@ public sealed class RunSet
     /// <summary>Reads each part's state file.</summary>
     public IReadOnlyList<StateReadResult> ReadStates() => Parts.Select(p => StateFile.Read(p.StatePath)).ToList();
 
-    /// <summary>Every file of the run: each part's results, state, errors log, lock, lock info and sidecars.</summary>
-    public IReadOnlyList<string> AllFiles() => Parts.SelectMany(p => p.ExistingFiles()).Distinct(StringComparer.Ordinal).ToList();
+    /// <summary>
+    /// Every file of the run: each part's results, state, errors log, lock, lock info and sidecars, and the run
+    /// id marker when it names the run.
+    /// </summary>
+    public IReadOnlyList<string> AllFiles() => Parts.SelectMany(p => p.ExistingFiles())
+        .Concat(RunIdMarker.Names(Directory, RunId) ? new[] { Parts[0].RunIdMarkerPath } : Array.Empty<string>())
+        .Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>
     /// The stats of the whole run, or of each part when <paramref name="perPart"/> is set. What a reader should

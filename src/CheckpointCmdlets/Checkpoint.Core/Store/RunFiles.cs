@@ -12,7 +12,7 @@ namespace Checkpoint.Store;
 /// <c>{base}.jsonl</c> (results), <c>{base}_resume_state.json</c> (manifest and state), <c>{base}_errors.log</c>,
 /// <c>{base}.lock</c> and <c>{base}.lock.json</c> (the OS lock and the lease that names who holds it), and
 /// <c>{base}.jsonl.damaged-*</c> (bytes cut from a damaged tail), where base is the run id, followed by
-/// <c>_shard-k-of-n</c> for a shard.
+/// <c>_shard-k-of-n</c> for a shard; and, for the whole run, its run id marker (see <see cref="RunIdMarkerPath"/>).
 /// </summary>
 public sealed class RunFiles
 {
@@ -70,6 +70,12 @@ public sealed class RunFiles
 
     /// <summary>The lease file: who holds the part, with the token a writer checks before each write.</summary>
     public string LeasePath => Combine(".lock.json");
+
+    /// <summary>
+    /// The run id marker, <c>{dataset}_{model}_{hash8}.runid</c>: which run every start of the study joins. It is
+    /// the run's when it names the run, and goes with the run's last part.
+    /// </summary>
+    public string RunIdMarkerPath => RunIdMarker.PathFor(Directory, RunId.Substring(8));
 
     /// <summary>True when <paramref name="runId"/> has the shape of a run id and only safe characters.</summary>
     public static bool IsValidRunId(string? runId) =>
@@ -153,7 +159,10 @@ public sealed class RunFiles
             .ToList();
     }
 
-    /// <summary>Every file that belongs to this run or shard: results, state, errors log, lock, lease, sidecars, temp and claim files.</summary>
+    /// <summary>
+    /// Every file that belongs to this run or shard: results, state, errors log, lock, lease, sidecars, temp and
+    /// claim files, and the run id marker when it names the run and no other part of the run has files here.
+    /// </summary>
     public IReadOnlyList<string> ExistingFiles()
     {
         if (!System.IO.Directory.Exists(Directory))
@@ -168,6 +177,12 @@ public sealed class RunFiles
             "^" + Regex.Escape(BaseName) + @"(?:\.jsonl\.damaged-\d{8}T\d{9}Z-at-\d+|_resume_state\.json\.tmp-\d+|\.lock\.json\.tmp-\d+|\.lock\.json\.takeover-[0-9a-f]{32})\z",
             RegexOptions.CultureInvariant);
         found.AddRange(System.IO.Directory.EnumerateFiles(Directory, BaseName + "*").Where(p => sidecar.IsMatch(System.IO.Path.GetFileName(p))));
+        // With the run's last part gone, a later start begins a new dated run instead of joining the marker's.
+        if (RunIdMarker.Names(Directory, RunId) && DiscoverParts(Directory, RunId).All(p => p.BaseName == BaseName))
+        {
+            found.Add(RunIdMarkerPath);
+        }
+
         return found;
     }
 

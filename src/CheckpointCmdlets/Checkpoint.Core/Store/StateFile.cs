@@ -96,7 +96,7 @@ public static class StateFile
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = AtomicFile.Read(path);
         }
         catch (FileNotFoundException)
         {
