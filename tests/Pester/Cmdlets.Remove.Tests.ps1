@@ -126,7 +126,8 @@ Start-CheckpointRun -Dataset '$($csv.Replace("'", "''"))' -OutputDirectory '$($o
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($childScript))
         $child = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded -PassThru
         $deadline = [DateTime]::UtcNow.AddSeconds(30)
-        while (-not (Get-ChildItem $out -Filter '*.lock.json' -ErrorAction SilentlyContinue) -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
+        # Held once its lease and its state file are there: a run is listed from its state file on.
+        while (-not ((Get-ChildItem $out -Filter '*.lock.json' -ErrorAction SilentlyContinue) -and (Get-ChildItem $out -Filter '*_resume_state.json' -ErrorAction SilentlyContinue)) -and -not $child.HasExited -and [DateTime]::UtcNow -lt $deadline) {
             Start-Sleep -Milliseconds 100
         }
         $lockInfo = Get-ChildItem $out -Filter '*.lock.json' -ErrorAction SilentlyContinue
