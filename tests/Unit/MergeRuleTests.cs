@@ -174,29 +174,4 @@ public sealed class MergeRuleTests
         {
         }
     }
-
-    private sealed class QuietObserver : IRunObserver
-    {
-        public bool OutputClosed => false;
-
-        public void Verbose(string message)
-        {
-        }
-
-        public void Warning(string message)
-        {
-        }
-
-        public void Progress(RunProgress progress)
-        {
-        }
-
-        public void Streamed(object record)
-        {
-        }
-
-        public void SampleFinished(SampleResult result)
-        {
-        }
-    }
 }

@@ -29,7 +29,7 @@ public sealed class OutageVerdictTests
         plan.ThrottleLimit = throttleLimit;
         var api = new Api(downFor: TimeSpan.FromMilliseconds(500), slow: "s2");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Empty(records.Where(r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("final").GetBoolean()).Select(r => r.GetProperty("sample_id").GetString()));
@@ -46,7 +46,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s1");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
@@ -61,7 +61,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s2");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new Observer(), CancellationToken.None);
+        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s2").Select(r => r.GetProperty("final").GetBoolean()));
@@ -134,31 +134,6 @@ public sealed class OutageVerdictTests
         }
 
         public void Dispose()
-        {
-        }
-    }
-
-    private sealed class Observer : IRunObserver
-    {
-        public bool OutputClosed => false;
-
-        public void Verbose(string message)
-        {
-        }
-
-        public void Warning(string message)
-        {
-        }
-
-        public void Progress(RunProgress progress)
-        {
-        }
-
-        public void Streamed(object record)
-        {
-        }
-
-        public void SampleFinished(SampleResult result)
         {
         }
     }

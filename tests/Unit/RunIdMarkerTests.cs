@@ -51,7 +51,7 @@ public sealed class RunIdMarkerTests
                     return now;
                 });
                 plan.Shard = new ShardSpec(i + 1, starts);
-                summaries[i] = new RunEngine(plan).Execute(new Processors(), new Observer(), CancellationToken.None);
+                summaries[i] = new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
             }
             catch (Exception e)
             {
@@ -119,7 +119,7 @@ public sealed class RunIdMarkerTests
             });
             writer.Start();
 
-            RunSummary summary = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new Observer(), CancellationToken.None);
+            RunSummary summary = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
             writer.Join();
 
             Assert.Equal(earlier, summary.RunId);
@@ -143,8 +143,8 @@ public sealed class RunIdMarkerTests
         File.WriteAllText(marker, leftBehind);
         File.SetLastWriteTimeUtc(marker, s_beforeMidnight);
 
-        RunSummary first = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new Observer(), CancellationToken.None);
-        RunSummary second = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(3))).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary first = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary second = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(3))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         // Every start that finds it so agrees on the day the marker was made, not on its own clock.
         Assert.Equal(identity.RunIdFor(s_beforeMidnight), first.RunId);
@@ -164,7 +164,7 @@ public sealed class RunIdMarkerTests
         string marker = MarkerPath(output, identity);
         RunPlan old = Plan(dataset, output, () => new DateTime(2026, 11, 20, 12, 0, 0, DateTimeKind.Utc));
         old.Limit = 2;
-        RunSummary before = new RunEngine(old).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary before = new RunEngine(old).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         // A run of a release that wrote no marker.
         File.Delete(marker);
 
@@ -175,7 +175,7 @@ public sealed class RunIdMarkerTests
         Assert.Equal(2, Assert.Single(RunSet.Find(output)).GetStats()[0].CompletedSamples);
         Assert.False(File.Exists(marker));
 
-        RunSummary after = new RunEngine(later).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary after = new RunEngine(later).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(identity.RunIdFor(new DateTime(2026, 11, 20)), after.RunId);
         Assert.Equal(4, after.ProcessedThisRun);
@@ -190,13 +190,13 @@ public sealed class RunIdMarkerTests
         string output = dir.File("out");
         RunIdentity identity = RunIdentity.Create(dataset, "m", null, 0);
         string marker = MarkerPath(output, identity);
-        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         string other = identity.RunIdFor(new DateTime(2026, 11, 1));
         RunPlan resume = Plan(dataset, output, () => s_afterMidnight);
         resume.RunId = other;
 
-        RunSummary resumed = new RunEngine(resume).Execute(new Processors(), new Observer(), CancellationToken.None);
-        RunSummary again = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(1))).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary resumed = new RunEngine(resume).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary again = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(1))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(other, resumed.RunId);
         Assert.Equal(marked.RunId + "\n", File.ReadAllText(marker));
@@ -218,7 +218,7 @@ public sealed class RunIdMarkerTests
         {
             RunPlan plan = Plan(dataset, output, () => s_beforeMidnight);
             plan.Shard = new ShardSpec(k, 2);
-            summaries.Add(new RunEngine(plan).Execute(new Processors(), new Observer(), CancellationToken.None));
+            summaries.Add(new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None));
         }
 
         string runId = summaries[0].RunId;
@@ -240,7 +240,7 @@ public sealed class RunIdMarkerTests
 
         Assert.Contains(marker, deleted);
         Assert.Empty(Directory.GetFiles(output));
-        RunSummary next = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(2))).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary next = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(2))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         Assert.Equal(identity.RunIdFor(s_afterMidnight.AddDays(2)), next.RunId);
     }
 
@@ -252,10 +252,10 @@ public sealed class RunIdMarkerTests
         string output = dir.File("out");
         RunIdentity identity = RunIdentity.Create(dataset, "m", null, 0);
         string marker = MarkerPath(output, identity);
-        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new Observer(), CancellationToken.None);
+        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         RunPlan other = Plan(dataset, output, () => s_afterMidnight);
         other.RunId = identity.RunIdFor(new DateTime(2026, 11, 1));
-        new RunEngine(other).Execute(new Processors(), new Observer(), CancellationToken.None);
+        new RunEngine(other).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(new[] { other.RunId, marked.RunId }, RunSet.Find(output).Select(r => r.RunId));
         RunSet older = RunSet.Find(output, id => id == other.RunId).Single();
@@ -291,31 +291,6 @@ public sealed class RunIdMarkerTests
             public void Dispose()
             {
             }
-        }
-    }
-
-    private sealed class Observer : IRunObserver
-    {
-        public bool OutputClosed => false;
-
-        public void Verbose(string message)
-        {
-        }
-
-        public void Warning(string message)
-        {
-        }
-
-        public void Progress(RunProgress progress)
-        {
-        }
-
-        public void Streamed(object record)
-        {
-        }
-
-        public void SampleFinished(SampleResult result)
-        {
         }
     }
 }
