@@ -31,32 +31,40 @@ internal static class FileIdentity
     public static bool IsSupported => s_supported;
 
     /// <summary>The identity of the file at <paramref name="path"/>; null when it does not exist or this platform cannot tell.</summary>
-    public static Identity? Of(string path)
+    public static Identity? Of(string path) => s_supported ? OfName(NativeFile.Utf8Z(path)) : null;
+
+    /// <summary>
+    /// The identity of the file named by <paramref name="name"/>, a path as NUL-terminated UTF-8 (see
+    /// <see cref="NameOf"/>), for a check made before every write without converting the path each time.
+    /// </summary>
+    public static Identity? OfName(byte[] name)
     {
         if (!s_supported)
         {
             return null;
         }
 
-        byte[] name = NativeFile.Utf8Z(path);
-        byte[] buffer = new byte[StatBufferSize];
-        int result;
-        if (!s_useVersioned)
+        unsafe
         {
-            try
+            byte* buffer = stackalloc byte[StatBufferSize];
+            if (!s_useVersioned)
             {
-                result = Native.stat(name, buffer);
-                return result == 0 ? Read(buffer) : null;
+                try
+                {
+                    return Native.stat(name, buffer) == 0 ? Read(buffer) : null;
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    s_useVersioned = true;
+                }
             }
-            catch (EntryPointNotFoundException)
-            {
-                s_useVersioned = true;
-            }
-        }
 
-        result = Native.__xstat(s_statVersion, name, buffer);
-        return result == 0 ? Read(buffer) : null;
+            return Native.__xstat(s_statVersion, name, buffer) == 0 ? Read(buffer) : null;
+        }
     }
+
+    /// <summary>A path as <see cref="OfName"/> takes it.</summary>
+    public static byte[] NameOf(string path) => NativeFile.Utf8Z(path);
 
     /// <summary>The identity of the open file <paramref name="handle"/>; null when this platform cannot tell.</summary>
     public static Identity? Of(SafeFileHandle handle)
@@ -71,23 +79,23 @@ internal static class FileIdentity
         {
             handle.DangerousAddRef(ref added);
             int fd = (int)handle.DangerousGetHandle();
-            byte[] buffer = new byte[StatBufferSize];
-            int result;
-            if (!s_useVersioned)
+            unsafe
             {
-                try
+                byte* buffer = stackalloc byte[StatBufferSize];
+                if (!s_useVersioned)
                 {
-                    result = Native.fstat(fd, buffer);
-                    return result == 0 ? Read(buffer) : null;
+                    try
+                    {
+                        return Native.fstat(fd, buffer) == 0 ? Read(buffer) : null;
+                    }
+                    catch (EntryPointNotFoundException)
+                    {
+                        s_useVersioned = true;
+                    }
                 }
-                catch (EntryPointNotFoundException)
-                {
-                    s_useVersioned = true;
-                }
-            }
 
-            result = Native.__fxstat(s_statVersion, fd, buffer);
-            return result == 0 ? Read(buffer) : null;
+                return Native.__fxstat(s_statVersion, fd, buffer) == 0 ? Read(buffer) : null;
+            }
         }
         finally
         {
@@ -98,10 +106,10 @@ internal static class FileIdentity
         }
     }
 
-    private static Identity Read(byte[] buffer) => new(
-        BitConverter.ToUInt64(buffer, DeviceOffset),
-        BitConverter.ToUInt64(buffer, InodeOffset),
-        BitConverter.ToInt64(buffer, SizeOffset));
+    private static unsafe Identity Read(byte* buffer) => new(
+        *(ulong*)(buffer + DeviceOffset),
+        *(ulong*)(buffer + InodeOffset),
+        *(long*)(buffer + SizeOffset));
 
     /// <summary>A file's device and inode, and its length when it was asked.</summary>
     internal readonly struct Identity
@@ -123,18 +131,18 @@ internal static class FileIdentity
         public bool SameFile(Identity other) => Device == other.Device && Inode == other.Inode;
     }
 
-    private static class Native
+    private static unsafe class Native
     {
         [DllImport("libc.so.6", SetLastError = true)]
-        public static extern int stat(byte[] path, byte[] buffer);
+        public static extern int stat(byte[] path, byte* buffer);
 
         [DllImport("libc.so.6", SetLastError = true)]
-        public static extern int fstat(int fd, byte[] buffer);
+        public static extern int fstat(int fd, byte* buffer);
 
         [DllImport("libc.so.6", SetLastError = true)]
-        public static extern int __xstat(int version, byte[] path, byte[] buffer);
+        public static extern int __xstat(int version, byte[] path, byte* buffer);
 
         [DllImport("libc.so.6", SetLastError = true)]
-        public static extern int __fxstat(int version, int fd, byte[] buffer);
+        public static extern int __fxstat(int version, int fd, byte* buffer);
     }
 }

@@ -21,6 +21,10 @@ public sealed class CheckpointWriter : IDisposable
     private readonly FileStream _stream;
     private readonly GrowableBuffer _buffer = new();
     private readonly GrowableBuffer _batch = new();
+    private readonly byte[] _name;
+
+    // The file this writer opened, where the platform can tell; see VerifyUnchanged.
+    private readonly FileIdentity.Identity? _opened;
     private Utf8JsonWriter? _json;
     private long _length;
     private Exception? _failure;
@@ -30,6 +34,7 @@ public sealed class CheckpointWriter : IDisposable
     internal CheckpointWriter(string path, long validLength)
     {
         Path = path;
+        _name = FileIdentity.NameOf(path);
         _stream = StaleNames.OpenOrCreate(() => new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None));
         if (_stream.Length != validLength)
         {
@@ -38,6 +43,7 @@ public sealed class CheckpointWriter : IDisposable
 
         _stream.Seek(validLength, SeekOrigin.Begin);
         _length = validLength;
+        _opened = FileIdentity.Of(_stream.SafeFileHandle);
     }
 
     /// <summary>The file written.</summary>
@@ -107,15 +113,16 @@ public sealed class CheckpointWriter : IDisposable
         lock (_gate)
         {
             ThrowIfUnusable();
-            if (FileIdentity.Of(_stream.SafeFileHandle) is not FileIdentity.Identity held)
+            if (_opened is not FileIdentity.Identity opened)
             {
                 return;
             }
 
-            string? problem = FileIdentity.Of(Path) is not FileIdentity.Identity named || !named.SameFile(held)
+            // One look at the path answers both: which file it names, and that file's length.
+            string? problem = FileIdentity.OfName(_name) is not FileIdentity.Identity named || !named.SameFile(opened)
                 ? "the file was removed or replaced"
-                : held.Length != _length
-                    ? $"its length is {held.Length} bytes where this process left {_length}: another process wrote to it"
+                : named.Length != _length
+                    ? $"its length is {named.Length} bytes where this process left {_length}: another process wrote to it"
                     : null;
             if (problem is null)
             {

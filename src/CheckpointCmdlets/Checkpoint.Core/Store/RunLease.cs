@@ -30,6 +30,10 @@ public sealed class RunLease : IDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ManualResetEvent _stopRenewing = new(false);
     private readonly Thread? _renewer;
+
+    // The lease file this holder created or renamed into place; null where the platform cannot tell.
+    private readonly FileIdentity.Identity? _identity;
+    private readonly byte[] _name;
     private LeaseRecord _record;
     private byte[] _written;
     private TimeSpan _lastRenewal;
@@ -44,6 +48,8 @@ public sealed class RunLease : IDisposable
         _record = record;
         _written = written;
         _lastRenewal = renewedAt;
+        _identity = FileIdentity.Of(handle.SafeFileHandle);
+        _name = FileIdentity.NameOf(path);
         if (options.Renew)
         {
             _renewer = new Thread(RenewLoop) { IsBackground = true, Name = "Checkpoint lease " + System.IO.Path.GetFileName(path) };
@@ -192,7 +198,7 @@ public sealed class RunLease : IDisposable
     {
         lock (_gate)
         {
-            CheckHeld();
+            CheckHeld(quick: true);
             if (_lost is not null)
             {
                 throw LostException();
@@ -511,8 +517,11 @@ public sealed class RunLease : IDisposable
     }
 
     // Under _gate: the lease is lost once the file no longer holds what this process last wrote, or once the
-    // last renewal is older than the self-fence.
-    private void CheckHeld()
+    // last renewal is older than the self-fence. Only this holder writes its lease file in place, and a takeover
+    // or a removal replaces or deletes it, so where the platform can tell, the file at the path being this
+    // holder's file is the file holding its token: a quick check (before each write) asks only that, and the
+    // renewal reads the bytes.
+    private void CheckHeld(bool quick = false)
     {
         if (_lost is not null || _disposed)
         {
@@ -523,6 +532,11 @@ public sealed class RunLease : IDisposable
         if (since > _options.SelfFence)
         {
             Lose(string.Format(CultureInfo.InvariantCulture, "it was not renewed for {0:0.#} s (the process was paused or could not reach the file), so another process may have taken it over", since.TotalSeconds));
+            return;
+        }
+
+        if (quick && _identity is FileIdentity.Identity mine && FileIdentity.OfName(_name) is FileIdentity.Identity named && named.SameFile(mine))
+        {
             return;
         }
 
