@@ -13,11 +13,14 @@ namespace Checkpoint.IO;
 /// </summary>
 internal static class FileIdentity
 {
-    // struct stat on Linux x86_64 and arm64 (generic): st_dev at 0, st_ino at 8, st_size at 48.
+    // struct stat on Linux x86_64 and arm64 (generic): st_dev at 0, st_ino at 8, st_size at 48; st_mode and
+    // st_uid at 24 and 28 on x86_64, at 16 and 24 on arm64.
     private const int StatBufferSize = 256;
     private const int DeviceOffset = 0;
     private const int InodeOffset = 8;
     private const int SizeOffset = 48;
+    private static readonly int s_modeOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 24 : 16;
+    private static readonly int s_ownerOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 28 : 24;
 
     private static readonly bool s_supported =
         RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
@@ -109,17 +112,27 @@ internal static class FileIdentity
     private static unsafe Identity Read(byte* buffer) => new(
         *(ulong*)(buffer + DeviceOffset),
         *(ulong*)(buffer + InodeOffset),
-        *(long*)(buffer + SizeOffset));
+        *(long*)(buffer + SizeOffset),
+        *(uint*)(buffer + s_modeOffset),
+        *(uint*)(buffer + s_ownerOffset));
 
-    /// <summary>A file's device and inode, and its length when it was asked.</summary>
+    /// <summary>A file's device and inode, and its length, mode and owner when it was asked.</summary>
     internal readonly struct Identity
     {
-        public Identity(ulong device, ulong inode, long length)
+        public Identity(ulong device, ulong inode, long length, uint mode, uint owner)
         {
             Device = device;
             Inode = inode;
             Length = length;
+            Mode = mode;
+            Owner = owner;
         }
+
+        /// <summary>The file's type and permission bits (<c>st_mode</c>).</summary>
+        public uint Mode { get; }
+
+        /// <summary>The owner's user id.</summary>
+        public uint Owner { get; }
 
         public ulong Device { get; }
 

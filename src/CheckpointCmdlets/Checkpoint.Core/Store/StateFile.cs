@@ -138,6 +138,13 @@ public static class StateFile
         return new StateReadResult(StateReadStatus.Valid, state, null);
     }
 
+    /// <summary>The state as a reader of <see cref="Serialize"/>'s bytes sees it (numbers as read back, not as given).</summary>
+    internal static RunState RoundTrip(RunState state)
+    {
+        using JsonDocument document = JsonDocument.Parse(Serialize(state));
+        return FromJson(document.RootElement);
+    }
+
     private static RunState FromJson(JsonElement root)
     {
         JsonElement dataset = root.GetProperty("dataset");
