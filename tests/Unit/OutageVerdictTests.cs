@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
@@ -22,18 +21,29 @@ public sealed class OutageVerdictTests
     [InlineData(2)]
     public void ASampleWhoseRetriesRanOutInTheStreakThatOpenedTheBreakerStaysPendingAndCompletesAfterTheOutage(int throttleLimit)
     {
-        // s1 fails four times (-MaxRetries 3), one short of -MaxConsecutiveFailures 5; s2, slow, fails fifth
-        // (at ThrottleLimit 2, s3 may come first): the API was down for them all.
+        // The API answers 503 to its first five calls: at ThrottleLimit 1, s1 fails four times (-MaxRetries 3),
+        // one short of -MaxConsecutiveFailures 5, and s2's failure opens the breaker; at ThrottleLimit 2 the
+        // five failures fall to s1 and whichever samples run beside it. The API was down for them all.
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2", "s3", "s4");
         plan.ThrottleLimit = throttleLimit;
-        var api = new Api(downFor: TimeSpan.FromMilliseconds(500), slow: "s2");
+        var api = new Api(failingCalls: 5);
 
         RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Empty(records.Where(r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("final").GetBoolean()).Select(r => r.GetProperty("sample_id").GetString()));
-        Assert.Equal(new[] { false, false, false, false }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
+        bool[] s1 = FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()).ToArray();
+        if (throttleLimit == 1)
+        {
+            Assert.Equal(new[] { false, false, false, false }, s1);
+        }
+        else
+        {
+            Assert.NotEmpty(s1);
+            Assert.All(s1, Assert.False);
+        }
+
         Assert.Equal((4, 0, 0), (summary.CompletedSamples, summary.FailedSamples, summary.PendingSamples));
         Assert.Equal("Completed", summary.Status);
         Assert.Equal(new[] { "s1", "s2", "s3", "s4" }, records.Where(r => r.GetProperty("status").GetString() == "completed").Select(r => r.GetProperty("sample_id").GetString()).OrderBy(id => id, StringComparer.Ordinal));
@@ -44,7 +54,7 @@ public sealed class OutageVerdictTests
     {
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2");
-        var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s1");
+        var api = new Api(failingCalls: 0, alwaysFailing: "s1");
 
         RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
@@ -59,7 +69,7 @@ public sealed class OutageVerdictTests
         // Its streak never reached -MaxConsecutiveFailures: the run saw no outage.
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2");
-        var api = new Api(downFor: TimeSpan.Zero, slow: null, alwaysFailing: "s2");
+        var api = new Api(failingCalls: 0, alwaysFailing: "s2");
 
         RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
@@ -91,22 +101,16 @@ public sealed class OutageVerdictTests
     private static IEnumerable<JsonElement> FailuresOf(IEnumerable<JsonElement> records, string id) =>
         records.Where(r => r.GetProperty("sample_id").GetString() == id && r.GetProperty("status").GetString() == "failed");
 
-    /// <summary>
-    /// An API that answers 503 for <c>downFor</c> from its first call (and always for <c>alwaysFailing</c>),
-    /// and takes 300 ms for each call of <c>slow</c>.
-    /// </summary>
+    /// <summary>An API that answers 503 to its first <c>failingCalls</c> calls, and always for <c>alwaysFailing</c>.</summary>
     private sealed class Api : ISampleProcessorFactory, ISampleProcessor
     {
-        private readonly TimeSpan _downFor;
-        private readonly string? _slow;
+        private readonly int _failingCalls;
         private readonly string? _alwaysFailing;
-        private readonly object _gate = new();
-        private Stopwatch? _sinceFirstCall;
+        private int _calls;
 
-        public Api(TimeSpan downFor, string? slow, string? alwaysFailing = null)
+        public Api(int failingCalls, string? alwaysFailing = null)
         {
-            _downFor = downFor;
-            _slow = slow;
+            _failingCalls = failingCalls;
             _alwaysFailing = alwaysFailing;
         }
 
@@ -116,18 +120,7 @@ public sealed class OutageVerdictTests
 
         public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
         {
-            bool down;
-            lock (_gate)
-            {
-                _sinceFirstCall ??= Stopwatch.StartNew();
-                down = _sinceFirstCall.Elapsed < _downFor;
-            }
-
-            if (sample.Id == _slow)
-            {
-                cancellationToken.WaitHandle.WaitOne(300);
-            }
-
+            bool down = Interlocked.Increment(ref _calls) <= _failingCalls;
             return down || sample.Id == _alwaysFailing
                 ? SampleOutcome.Failure("System.Net.Http.HttpRequestException", "503 (Service Unavailable)", transient: true, httpStatus: 503)
                 : SampleOutcome.Success("\"ok\"");
