@@ -292,7 +292,8 @@ Describe 'An outage whose first sample used up its retries before the API was ta
     It 'finishes in the same run, none failed, when the outage is shorter than -MaxOutageMinutes' {
         $ids = 1..4 | ForEach-Object { "brief$_" }
         $d = New-UrlDataset 'victim-brief' @($ids | ForEach-Object { [ordered]@{ id = $_; url = "$base/api/$_" } })
-        $null = Invoke-RestMethod "$base/mode/down?ms=1500"
+        # Long enough that a loaded machine still makes the first sample's four attempts inside it.
+        $null = Invoke-RestMethod "$base/mode/down?ms=3000"
         $summary = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0.01 -OutageWaitSeconds 0.5 -MaxOutageMinutes 1 -WarningAction SilentlyContinue
         @((Get-ServerCall '/api/brief1').Status) | Should -Be @(503, 503, 503, 503, 200)
         $summary.FailedSamples | Should -Be 0
