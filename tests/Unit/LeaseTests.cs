@@ -74,9 +74,10 @@ public sealed class LeaseTests
     {
         using var dir = new TestDirectory();
         string path = dir.File("part.lock.json");
-        using RunLease held = RunLease.Acquire(path, Node("node-a", seconds: 1.5));
-        Thread.Sleep(TimeSpan.FromSeconds(3));
-        Assert.Throws<RunLockedException>(() => RunLease.Acquire(path, Node("node-b", seconds: 1.5)));
+        // A timeout long enough that a loaded machine does not hold the renewal thread back past the self-fence.
+        using RunLease held = RunLease.Acquire(path, Node("node-a", seconds: 3));
+        Thread.Sleep(TimeSpan.FromSeconds(6));
+        Assert.Throws<RunLockedException>(() => RunLease.Acquire(path, Node("node-b", seconds: 3)));
         held.Verify();
     }
 
