@@ -118,7 +118,7 @@ Describe 'A package installed with PSResourceGet in a clean pwsh' -Skip:$NotIsol
         $script = Join-Path $TestDrive 'clean-install.ps1'
         # The design card's line as written, with a small block (-Process is the second positional parameter).
         Set-Content -Path $script -Value @'
-param([string] $Module, [string] $Feed)
+param([string] $Module, [string] $Feed, [string] $Example)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 "visible before: $(@(Get-Module -ListAvailable Checkpoint).Count)"
@@ -130,11 +130,16 @@ Import-Module Checkpoint; Start-CheckpointRun -Dataset gsm8k.csv -Shard 2/4 { [p
 Get-CheckpointStats | Export-Csv stats.csv -NoTypeInformation
 
 "loaded from: $((Get-Module Checkpoint).ModuleBase)"
+# The shipped study script with no -Module, in a pwsh of its own that has not imported Checkpoint yet.
+$example = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $Example -Dataset gsm8k.csv -Model gpt-4o -EstimatedCostPerSample 0.004 -WhatIf 2>&1 | Out-String
+"example exit: $LASTEXITCODE"
+"example says: $($example -replace '\s+', ' ')"
 Remove-Module Checkpoint
 Uninstall-PSResource -Name Checkpoint
 "visible after: $(@(Get-Module -ListAvailable Checkpoint).Count)"
 '@
-        $script:Run = Invoke-IsolatedPwsh $isolated -ScriptPath $script -ArgumentList $ModulePath, $feed -WorkingDirectory $Work
+        $example = Join-Path $RepoRoot 'examples/gsm8k-self-correction.ps1'
+        $script:Run = Invoke-IsolatedPwsh $isolated -ScriptPath $script -ArgumentList $ModulePath, $feed, $example -WorkingDirectory $Work
     }
 
     It 'finds no Checkpoint before the install, so that the name can only resolve to the installed copy' {
@@ -157,6 +162,11 @@ Uninstall-PSResource -Name Checkpoint
         $stats[0].RunId | Should -Be ($shardFile[0].BaseName -replace '_shard-2-of-4$', '')
         [int]$stats[0].CompletedSamples | Should -Be $records.Count
         [int]$stats[0].TotalSamples | Should -Be 12
+    }
+
+    It 'lets examples/gsm8k-self-correction.ps1 with no -Module find the installed module' {
+        Get-Line $Run.Output 'example exit' | Should -Be '0' -Because (Get-Line $Run.Output 'example says')
+        Get-Line $Run.Output 'example says' | Should -Match 'What if: .*gsm8k_gpt-4o_'
     }
 
     It 'is removed by Uninstall-PSResource' {
