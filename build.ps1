@@ -188,7 +188,6 @@ function Invoke-WithOutputRepository {
 function Publish-ModulePackage {
     # Publishes output/Checkpoint to the repository $Repository and returns the package's version.
     param([Parameter(Mandatory)][string] $Repository)
-    if (-not $NoBuild) { Invoke-Build }
     if (-not (Test-Path (Join-Path $ModuleDir 'Checkpoint.psd1'))) { throw "No module at ${ModuleDir}: build it first (-Task Build)." }
     $version = (Test-ModuleManifest (Join-Path $ModuleDir 'Checkpoint.psd1')).Version
     # A repository refuses a version it already holds: the package of this build replaces the last one.
@@ -201,10 +200,12 @@ function Publish-ModulePackage {
 }
 
 function Invoke-Package {
+    if (-not $NoBuild) { Invoke-Build }
     Invoke-WithOutputRepository { param($repository) $null = Publish-ModulePackage -Repository $repository }
 }
 
 function Invoke-Install {
+    if (-not $NoBuild) { Invoke-Build }
     Invoke-WithOutputRepository {
         param($repository)
         $version = Publish-ModulePackage -Repository $repository

@@ -31,18 +31,6 @@ internal static class DependencyLoadContext
     private static MethodInfo? _loadFromAssemblyPath;
     private static Dictionary<string, Dependency> _dependencies = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The dependencies this context loads, by simple name, once <see cref="Start"/> has run on .NET.</summary>
-    public static IReadOnlyCollection<string> Names
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _dependencies.Keys.ToArray();
-            }
-        }
-    }
-
     /// <summary>
     /// Creates the context and starts resolving the module's dependencies into it. Runs once per process:
     /// every later import (a worker runspace, Import-Module -Force) finds it started, and it is never stopped,
