@@ -8,12 +8,17 @@
     Demo:  Build, then a small run that fails on some samples, stops, resumes and prints its stats.
     Bench: Build, then the benchmarks (tables, never a pass/fail on timing). With -Baseline REV, the no-op and
            latency cases also run the module built from git revision REV, alternating, and print the ratio.
+    Package: Build, then Publish-PSResource to output/ as a local file repository: output/Checkpoint.<version>.nupkg.
+    Install: Package, then Install-PSResource from that repository for -Scope CurrentUser (the default) or
+           AllUsers, so that 'Import-Module Checkpoint' finds it and 'Uninstall-PSResource Checkpoint' removes it.
 .EXAMPLE
     dotnet tool restore; dotnet pwsh ./build.ps1 -Task Test
+.EXAMPLE
+    dotnet tool restore; dotnet pwsh ./build.ps1 -Task Install
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Install')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -24,7 +29,14 @@ param(
 
     # Bench only: a git revision (a commit, tag or branch) whose build the no-op and latency cases also run,
     # alternating with the current build in the same run, to print their ratio.
-    [string] $Baseline
+    [string] $Baseline,
+
+    # Install only: where Install-PSResource puts the module.
+    [ValidateSet('CurrentUser', 'AllUsers')]
+    [string] $Scope = 'CurrentUser',
+
+    # Package and Install only: package the module already built at output/Checkpoint instead of building it.
+    [switch] $NoBuild
 )
 
 $ErrorActionPreference = 'Stop'
@@ -69,6 +81,8 @@ function Build-Module {
     New-Item -ItemType Directory -Path $Destination | Out-Null
     Get-ChildItem $Publish -Filter *.dll | Copy-Item -Destination $Destination
     Copy-Item (Join-Path $SourceRoot 'Checkpoint.psd1') $Destination
+    $license = Join-Path $SourceRoot 'LICENSE'
+    if (Test-Path $license) { Copy-Item $license $Destination }
     $moduleFiles = Join-Path $SourceRoot 'src/CheckpointCmdlets/Checkpoint.Commands/ModuleFiles'
     if (Test-Path $moduleFiles) {
         Get-ChildItem $moduleFiles -File | Copy-Item -Destination $Destination
@@ -156,9 +170,57 @@ function Invoke-Bench {
     if ($LASTEXITCODE -ne 0) { throw "The benchmarks failed with exit code $LASTEXITCODE." }
 }
 
+function Invoke-WithOutputRepository {
+    # PSResourceGet publishes and installs only through a registered repository: output/ is registered as a
+    # file repository for the length of the task and unregistered afterwards, leaving the user's list as it was.
+    param([Parameter(Mandatory)][scriptblock] $Action)
+    $name = 'CheckpointBuildOutput'
+    if (Get-PSResourceRepository -Name $name -ErrorAction SilentlyContinue) { Unregister-PSResourceRepository -Name $name }
+    Register-PSResourceRepository -Name $name -Uri $Output -Trusted
+    try {
+        & $Action $name
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $name
+    }
+}
+
+function Publish-ModulePackage {
+    # Publishes output/Checkpoint to the repository $Repository and returns the package's version.
+    param([Parameter(Mandatory)][string] $Repository)
+    if (-not (Test-Path (Join-Path $ModuleDir 'Checkpoint.psd1'))) { throw "No module at ${ModuleDir}: build it first (-Task Build)." }
+    $version = (Test-ModuleManifest (Join-Path $ModuleDir 'Checkpoint.psd1')).Version
+    # A repository refuses a version it already holds: the package of this build replaces the last one.
+    $package = Join-Path $Output "Checkpoint.$version.nupkg"
+    if (Test-Path $package) { Remove-Item $package }
+    Publish-PSResource -Path $ModuleDir -Repository $Repository
+    if (-not (Test-Path $package)) { throw "Publish-PSResource wrote no $package." }
+    Write-Host "Packaged Checkpoint $version at $package"
+    return $version
+}
+
+function Invoke-Package {
+    if (-not $NoBuild) { Invoke-Build }
+    Invoke-WithOutputRepository { param($repository) $null = Publish-ModulePackage -Repository $repository }
+}
+
+function Invoke-Install {
+    if (-not $NoBuild) { Invoke-Build }
+    Invoke-WithOutputRepository {
+        param($repository)
+        $version = Publish-ModulePackage -Repository $repository
+        # -Reinstall: a rebuilt package of the same version replaces the installed one.
+        Install-PSResource -Name Checkpoint -Version $version -Repository $repository -Scope $Scope -Reinstall -TrustRepository
+        $installed = Get-InstalledPSResource -Name Checkpoint -Version $version -Scope $Scope
+        Write-Host "Installed Checkpoint $version at $($installed.InstalledLocation) (${Scope}): 'Import-Module Checkpoint' loads it, 'Uninstall-PSResource Checkpoint' removes it."
+    }
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
+    'Package' { Invoke-Package }
+    'Install' { Invoke-Install }
 }

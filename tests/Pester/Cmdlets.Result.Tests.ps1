@@ -59,6 +59,43 @@ Describe 'Get-CheckpointResult' {
             Should -Be @(10, 20, 40, 50)
     }
 
+    It 'returns the results of every run in the directory when -RunId is left out, each with its RunId' {
+        $otherCsv = New-TestCsv (Join-Path $dir 'other.csv') -Count 3 -IdPrefix 'o'
+        $other = Start-CheckpointRun $otherCsv -Model other -OutputDirectory $out -Process { 'done' }
+        try {
+            $every = @(Get-CheckpointResult -OutputDirectory $out)
+            $every | Should -HaveCount 8
+            ($every | Where-Object RunId -EQ $run.RunId).SampleId | Should -Be @('q1', 'q2', 'q3', 'q4', 'q5')
+            ($every | Where-Object RunId -EQ $other.RunId).SampleId | Should -Be @('o1', 'o2', 'o3')
+            @(Get-CheckpointResult -OutputDirectory $out -Status Failed).SampleId | Should -Be @('q3')
+        }
+        finally {
+            Remove-Checkpoint -RunId $other.RunId -OutputDirectory $out -Force -Confirm:$false
+        }
+    }
+
+    It 'reads every run of the default output directory, ./outputs, as Get-CheckpointStats does' {
+        $cwd = New-TestDirectory $TestDrive
+        $a = New-TestCsv (Join-Path $cwd 'a.csv') -Count 2 -IdPrefix 'a'
+        $b = New-TestCsv (Join-Path $cwd 'b.csv') -Count 3 -IdPrefix 'b'
+        Push-Location $cwd
+        try {
+            $null = Start-CheckpointRun $a, $b -Process { $_.id }
+            $every = @(Get-CheckpointResult)
+            $every.SampleId | Sort-Object | Should -Be @('a1', 'a2', 'b1', 'b2', 'b3')
+            $every.RunId | Sort-Object -Unique | Should -Be (@(Get-CheckpointStats).RunId | Sort-Object)
+        }
+        finally {
+            Pop-Location
+        }
+    }
+
+    It 'returns nothing and writes no error for a directory without runs' {
+        $empty = New-TestDirectory $TestDrive
+        @(Get-CheckpointResult -OutputDirectory $empty -ErrorVariable errors) | Should -HaveCount 0
+        $errors | Should -HaveCount 0
+    }
+
     It 'takes runs by property name from Get-CheckpointStats, and by -Path' {
         @(Get-CheckpointStats -OutputDirectory $out | Get-CheckpointResult).Count | Should -Be 5
         @(Get-CheckpointResult -Path $run.Path -Status Failed).SampleId | Should -Be @('q3')

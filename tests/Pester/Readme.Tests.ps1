@@ -1,34 +1,48 @@
 # Runs every ```powershell block of README.md, in order, in one child pwsh, in a folder laid out as the README
-# describes (data/gsm8k.csv, data/arithmetic.csv, ./output/Checkpoint), then checks what the examples left.
+# describes (data/gsm8k.csv, data/arithmetic.csv, and output/ holding the package of the module under test),
+# then checks what the examples left. The child's home and module path are its own, so the README's install
+# block installs there and every 'Import-Module Checkpoint' finds that copy, never the user's own modules.
+# Skipped on Windows, where the user's module folder cannot be moved away from the user's own.
+BeforeDiscovery {
+    $script:NotIsolatable = [bool]$IsWindows
+}
+
 BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestHelpers.psm1') -Force
     $script:RepoRoot = Resolve-Path (Join-Path $PSScriptRoot '../..')
     $script:Work = Join-Path $TestDrive 'readme'
     New-Item -ItemType Directory -Path (Join-Path $Work 'data'), (Join-Path $Work 'output') | Out-Null
-    New-Item -ItemType SymbolicLink -Path (Join-Path $Work 'output/Checkpoint') -Target $env:CHECKPOINT_TEST_MODULE | Out-Null
     Copy-Item (Join-Path $RepoRoot 'examples/demo/arithmetic.csv') (Join-Path $Work 'data/arithmetic.csv')
     $rows = 1..12 | ForEach-Object { [pscustomobject]@{ id = "q$_"; question = "What is $_ + $_?"; answer = "$_ + $_ = $($_ * 2)`n#### $($_ * 2)" } }
     $rows | Export-Csv (Join-Path $Work 'data/gsm8k.csv') -NoTypeInformation -UseQuotes AsNeeded
+    $script:Isolated = New-IsolatedHome (Join-Path $TestDrive 'home')
 
     $readme = Get-Content (Join-Path $RepoRoot 'README.md') -Raw
     $script:Blocks = [regex]::Matches($readme, '(?ms)^```powershell\r?\n(.*?)^```') | ForEach-Object { $_.Groups[1].Value }
     $script:Script = Join-Path $TestDrive 'readme-examples.ps1'
-    $lines = @('$ErrorActionPreference = ''Stop''', '$ProgressPreference = ''SilentlyContinue''')
+    $module = (Resolve-Path $env:CHECKPOINT_TEST_MODULE).ProviderPath.Replace("'", "''")
+    # Before the blocks: the module under test published to output/, as build.ps1 -Task Package does, through
+    # a repository registered for that alone. After them: where the examples' Checkpoint came from.
+    $lines = @(
+        '$ErrorActionPreference = ''Stop''', '$ProgressPreference = ''SilentlyContinue'''
+        'Register-PSResourceRepository -Name ReadmeTestOutput -Uri ./output -Trusted'
+        "Publish-PSResource -Path '$module' -Repository ReadmeTestOutput"
+        'Unregister-PSResourceRepository -Name ReadmeTestOutput'
+    )
     for ($i = 0; $i -lt $Blocks.Count; $i++) {
         $lines += $Blocks[$i]
         $lines += "Write-Output 'README block $($i + 1) done'"
     }
+    $lines += 'Write-Output "Checkpoint from: $((Get-Module Checkpoint).ModuleBase)"'
     Set-Content -Path $Script -Value $lines
-    Push-Location $Work
-    try {
-        $script:Output = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File $Script 2>&1 | Out-String
-        $script:ExitCode = $LASTEXITCODE
-    }
-    finally {
-        Pop-Location
+    if (-not $IsWindows) {
+        $run = Invoke-IsolatedPwsh $Isolated -ScriptPath $Script -WorkingDirectory $Work -TimeoutSeconds 600
+        $script:Output = $run.Output
+        $script:ExitCode = $run.ExitCode
     }
 }
 
-Describe 'README examples' {
+Describe 'README examples' -Skip:$NotIsolatable {
     It 'has PowerShell examples to run' {
         $Blocks.Count | Should -BeGreaterOrEqual 6
     }
@@ -38,6 +52,11 @@ Describe 'README examples' {
         for ($i = 1; $i -le $Blocks.Count; $i++) {
             $Output | Should -Match "README block $i done"
         }
+    }
+
+    It 'installs the package as the README says and imports Checkpoint by name from that install' {
+        $ExitCode | Should -Be 0 -Because $Output
+        $Output | Should -Match "(?m)^Checkpoint from: $([regex]::Escape((Join-Path $Isolated.Modules 'Checkpoint')))[/\\]"
     }
 
     It 'leaves the runs, exports and shard files the examples describe' {

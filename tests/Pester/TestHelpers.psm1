@@ -98,4 +98,56 @@ function Get-TodayStamp {
     return [DateTime]::UtcNow.ToString('yyyyMMdd', [cultureinfo]::InvariantCulture)
 }
 
+function New-IsolatedHome {
+    # A home folder for a child pwsh of its own. On Linux and macOS the user's module folder, PSResourceGet's
+    # repository list and PowerShell's caches all live under HOME (or the XDG folders set from it), so what
+    # the child registers or installs there never reaches the user's own. On Windows the module folder is the
+    # Documents folder, which no environment variable moves: callers skip there.
+    param([Parameter(Mandatory)][string] $Path)
+    New-Item -ItemType Directory -Path $Path -Force | Out-Null
+    $modules = Join-Path $Path '.local/share/powershell/Modules'
+    New-Item -ItemType Directory -Path $modules -Force | Out-Null
+    return [pscustomobject]@{ Home = (Resolve-Path -LiteralPath $Path).ProviderPath; Modules = (Resolve-Path -LiteralPath $modules).ProviderPath }
+}
+
+function Invoke-IsolatedPwsh {
+    # Runs a script file in a child pwsh whose HOME is $IsolatedHome.Home and whose PSModulePath starts from
+    # that home's module folder alone (pwsh adds its own shared and PSHOME folders). Returns the exit code and
+    # the text the child wrote to stdout and stderr.
+    param(
+        [Parameter(Mandatory)][object] $IsolatedHome,
+        [Parameter(Mandatory)][string] $ScriptPath,
+        [string[]] $ArgumentList = @(),
+        [string] $WorkingDirectory = (Get-Location).ProviderPath,
+        [int] $TimeoutSeconds = 120
+    )
+    $info = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME 'pwsh'))
+    foreach ($argument in @('-NoProfile', '-NonInteractive', '-File', $ScriptPath) + $ArgumentList) { $info.ArgumentList.Add($argument) }
+    $info.WorkingDirectory = $WorkingDirectory
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $homePath = $IsolatedHome.Home
+    $info.Environment['HOME'] = $homePath
+    $info.Environment['XDG_DATA_HOME'] = Join-Path $homePath '.local/share'
+    $info.Environment['XDG_CONFIG_HOME'] = Join-Path $homePath '.config'
+    $info.Environment['XDG_CACHE_HOME'] = Join-Path $homePath '.cache'
+    $info.Environment['PSModulePath'] = $IsolatedHome.Modules
+    $info.Environment['POWERSHELL_TELEMETRY_OPTOUT'] = '1'
+    $process = [System.Diagnostics.Process]::Start($info)
+    try {
+        $stderr = $process.StandardError.ReadToEndAsync()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+            $process.Kill($true)
+            throw "The child pwsh running $ScriptPath did not end within $TimeoutSeconds s."
+        }
+        $process.WaitForExit()
+        return [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.Result + $stderr.Result }
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
 Export-ModuleMember -Function *

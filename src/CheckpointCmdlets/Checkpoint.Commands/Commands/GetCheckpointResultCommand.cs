@@ -23,7 +23,8 @@ public enum ResultStatusFilter
 
 /// <summary>
 /// Get-CheckpointResult: the latest record of each sample, with its output rebuilt as objects, for analysis
-/// and reruns. Across the shards of a run, the latest record of a sample wins.
+/// and reruns, of the runs named or of every run in the directory. Across the shards of a run, the latest
+/// record of a sample wins.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "CheckpointResult", DefaultParameterSetName = RunIdSet)]
 [OutputType(typeof(SampleResult))]
@@ -32,12 +33,11 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     private const string RunIdSet = "RunId";
     private const string PathSet = "Path";
 
-    /// <summary>The runs (wildcards allowed).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
+    /// <summary>The runs (wildcards allowed); all runs in the directory when omitted, as Get-CheckpointStats does.</summary>
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
     [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[] RunId { get; set; } = System.Array.Empty<string>();
+    public string[]? RunId { get; set; }
 
     /// <summary>A run's .jsonl file.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PathSet)]

@@ -414,13 +414,13 @@ For a sharded run read as one row, TotalSamples is the number of samples in the 
             Description  = @'
 Get-CheckpointResult reads the results files of runs and writes one SampleResult for each sample: its latest record, in file order. The Output property holds what the -Process block output, rebuilt from the stored JSON as PowerShell objects (objects become PSCustomObjects, arrays become arrays); OutputJson holds the JSON as written. A failed sample has no output, and its Error property says "type: message".
 
-Results can be filtered by status (-Status Completed or Failed) and by sample id (-SampleId). For a sharded run, the results of all its shards in the directory are read together, and for a sample written by several shards its earliest completed record wins, whatever a later failure in another file says; without one, its latest record wins.
+Without -RunId it reads every run in the directory, as Get-CheckpointStats does; each SampleResult carries its RunId. Results can be filtered by status (-Status Completed or Failed) and by sample id (-SampleId). For a sharded run, the results of all its shards in the directory are read together, and for a sample written by several shards its earliest completed record wins, whatever a later failure in another file says; without one, its latest record wins.
 
 Like Get-CheckpointStats, this cmdlet only reads and never takes a run's lock, so it can be used while a run is being written. Lines damaged by a crash are skipped, with a warning giving their line number, because every line carries a CRC-32C checksum.
 '@
             Parameters   = @{
                 RunId           = @{
-                    Description = 'The ids of the runs to read. Wildcards are matched against the runs found in the output directory, so 2026* reads every run started in 2026. A run id without wildcards that matches no run is an error (RunNotFound).'
+                    Description = 'The ids of the runs to read. Wildcards are matched against the runs found in the output directory, so 2026* reads every run started in 2026. When omitted, every run in the directory is read. A run id without wildcards that matches no run is an error (RunNotFound).'
                     Wildcards   = $true
                 }
                 Path            = 'The path of a run''s results file, {RunId}.jsonl or {RunId}_shard-k-of-n.jsonl. The run it belongs to is read, with all its shards found in the same folder.'
@@ -429,6 +429,11 @@ Like Get-CheckpointStats, this cmdlet only reads and never takes a run's lock, s
                 SampleId        = 'Returns only the samples with these ids (exact, case-sensitive ids; no wildcards).'
             }
             Examples     = @(
+                @{
+                    Title   = 'Export the failures of every run'
+                    Code    = 'Get-CheckpointResult -Status Failed | Select-Object RunId, SampleId, Attempt, Error | Export-Csv failures.csv -NoTypeInformation'
+                    Remarks = 'Reads every run in ./outputs and writes one line per sample given up on, with the run it belongs to.'
+                }
                 @{
                     Title   = 'List the failures of every run started in 2026'
                     Code    = 'Get-CheckpointResult -RunId 2026* -Status Failed | Format-Table RunId, SampleId, Attempt, Error -Wrap'
