@@ -60,6 +60,15 @@ public static class ErrorIds
     /// </summary>
     public const string LeaseLost = nameof(LeaseLost);
 
+    /// <summary>
+    /// A run's state file lacks what a resume needs (it is missing or damaged, keeps no block, or keeps a
+    /// setting its parameter does not take).
+    /// </summary>
+    public const string CannotResume = nameof(CannotResume);
+
+    /// <summary>A run's state file was changed outside the module, and no -Process was given anew to run.</summary>
+    public const string StateChangedOutside = nameof(StateChangedOutside);
+
     /// <summary>CHECKPOINT_LEASE_SECONDS is not a number of seconds in range.</summary>
     public const string InvalidLeaseSeconds = nameof(InvalidLeaseSeconds);
 }

@@ -1,13 +1,10 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
-using System.Text.Json;
 using Checkpoint.Commands.Internal;
 using Checkpoint.Identity;
-using Checkpoint.Json;
 using Checkpoint.Runs;
 using Checkpoint.Store;
 
@@ -126,75 +123,21 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
 
     private (RunPlan, ScriptBlock)? MakePlan(RunSet set, RunFiles part)
     {
-        StateReadResult read = StateFile.Read(part.StatePath);
-        RunState? state = read.State;
-        if (state is null || state.DatasetPath is null || state.Model is null)
+        RunDefinition definition;
+        try
         {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.CannotResume,
-                ErrorCategory.InvalidData,
-                $"Run '{set.RunId}' cannot be resumed: its state file '{part.StatePath}' is {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")}. Start it again with Start-CheckpointRun and the same -Dataset, -Model, -Config and -Seed: completed samples are kept and skipped.",
-                set.RunId));
+            definition = set.DefinitionOf(part, IsGiven);
+        }
+        catch (CheckpointException e)
+        {
+            WriteError(ErrorRecords.From(e));
             return null;
         }
 
-        if (read.Status == StateReadStatus.ChangedOutside && Process is null)
-        {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.StateChangedOutside,
-                ErrorCategory.SecurityError,
-                $"The state file '{part.StatePath}' was changed outside the module, so its stored -Process block is not run. Check the file, then resume with -Process given anew.",
-                set.RunId));
-            return null;
-        }
-
-        string? text = state.Settings.TryGetValue(RunSettings.Process, out object? stored) ? stored as string : null;
-        ScriptBlock? block = Process ?? (text is null ? null : ScriptBlock.Create(text));
-        if (block is null)
-        {
-            WriteError(ErrorRecords.Create(ErrorRecords.CannotResume, ErrorCategory.InvalidData, $"Run '{set.RunId}' keeps no -Process block. Resume it with -Process.", set.RunId));
-            return null;
-        }
-
-        var plan = new RunPlan
-        {
-            RunId = set.RunId,
-            DatasetPath = state.DatasetPath,
-            Model = state.Model,
-            Config = ToHashtable(state.ConfigJson),
-            Seed = state.Seed,
-            OutputDirectory = set.Directory,
-            IdColumn = state.IdColumn,
-            Shard = part.Shard,
-            CheckpointEvery = Setting(state, RunSettings.CheckpointEvery) ?? 10,
-        };
-        plan.Settings[RunSettings.Process] = block.ToString();
-        plan.Settings[RunSettings.CheckpointEvery] = plan.CheckpointEvery;
-        if (RestoreRunParameters(state) is string problem)
-        {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.CannotResume,
-                ErrorCategory.InvalidData,
-                $"Run '{set.RunId}' cannot be resumed: {problem}. Give that parameter to Resume-CheckpointRun, or correct the file.",
-                set.RunId));
-            return null;
-        }
-
+        ScriptBlock block = Process ?? ScriptBlock.Create(definition.BlockText);
+        definition.BlockText = block.ToString();
+        var plan = new RunPlan { Definition = definition, RunId = set.RunId, OutputDirectory = set.Directory };
         ApplyRunParameters(plan);
         return (plan, block);
-    }
-
-    private static int? Setting(RunState state, string name) =>
-        state.Settings.TryGetValue(name, out object? value) && value is long number ? (int)number : null;
-
-    private static Hashtable ToHashtable(string? json)
-    {
-        if (json is null)
-        {
-            return new Hashtable(StringComparer.OrdinalIgnoreCase);
-        }
-
-        using JsonDocument document = JsonDocument.Parse(json);
-        return ConfigConverter.FromStored(PlainJson.ToPlain(document.RootElement)) as Hashtable ?? new Hashtable(StringComparer.OrdinalIgnoreCase);
     }
 }

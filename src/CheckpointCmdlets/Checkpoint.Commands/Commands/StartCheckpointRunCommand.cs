@@ -65,8 +65,8 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
 
     /// <summary>fsync and state update every N results.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int CheckpointEvery { get; set; } = 10;
+    [ValidateRange(KeptSettings.CheckpointEveryMin, KeptSettings.CheckpointEveryMax)]
+    public int CheckpointEvery { get; set; } = KeptSettings.CheckpointEveryDefault;
 
     /// <summary>Process every sample again, appending new records.</summary>
     [Parameter]
@@ -144,19 +144,21 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     {
         var plan = new RunPlan
         {
-            DatasetPath = dataset,
-            Model = model,
-            Config = ConfigConverter.ToPlain(Config),
+            Definition = new RunDefinition
+            {
+                DatasetPath = dataset,
+                IdColumn = IdColumn,
+                Model = model,
+                Config = ConfigConverter.ToPlain(Config),
+                Seed = Seed,
+                Shard = _shard,
+                BlockText = Process.ToString(),
+                CheckpointEvery = CheckpointEvery,
+            },
             BlockConfig = Config,
-            Seed = Seed,
             OutputDirectory = outputDirectory,
-            IdColumn = IdColumn,
-            Shard = _shard,
-            CheckpointEvery = CheckpointEvery,
             NoResume = NoResume.IsPresent,
         };
-        plan.Settings[RunSettings.Process] = Process.ToString();
-        plan.Settings[RunSettings.CheckpointEvery] = CheckpointEvery;
         ApplyRunParameters(plan);
         return plan;
     }

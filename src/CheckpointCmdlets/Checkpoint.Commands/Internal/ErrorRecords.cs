@@ -16,12 +16,6 @@ internal static class ErrorRecords
     /// <summary>The error id for a -Path that is not a checkpoint's .jsonl file.</summary>
     public const string NotACheckpointFile = nameof(NotACheckpointFile);
 
-    /// <summary>The error id for a state file that lacks what a resume needs.</summary>
-    public const string CannotResume = nameof(CannotResume);
-
-    /// <summary>The error id for a state file changed outside the module, when no -Process is given anew.</summary>
-    public const string StateChangedOutside = nameof(StateChangedOutside);
-
     /// <summary>The error id for an -ImportModule entry that names no module or file.</summary>
     public const string ImportModuleNotFound = nameof(ImportModuleNotFound);
 
@@ -59,8 +53,8 @@ internal static class ErrorRecords
         ErrorIds.ApiOutage => ErrorCategory.ConnectionError,
         Costs.PricingTable.InvalidPricing => ErrorCategory.InvalidArgument,
         NotACheckpointFile => ErrorCategory.InvalidArgument,
-        CannotResume => ErrorCategory.InvalidData,
-        StateChangedOutside => ErrorCategory.SecurityError,
+        ErrorIds.CannotResume => ErrorCategory.InvalidData,
+        ErrorIds.StateChangedOutside => ErrorCategory.SecurityError,
         ImportModuleNotFound => ErrorCategory.ObjectNotFound,
         ImportModuleFailed => ErrorCategory.InvalidOperation,
         UsingVariableNotSet => ErrorCategory.InvalidArgument,

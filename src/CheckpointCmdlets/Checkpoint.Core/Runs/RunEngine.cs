@@ -20,13 +20,15 @@ namespace Checkpoint.Runs;
 public sealed class RunEngine
 {
     private readonly RunPlan _plan;
+    private readonly RunDefinition _definition;
     private readonly RunIdentity _identity;
 
     /// <summary>Prepares a run of <paramref name="plan"/>.</summary>
     public RunEngine(RunPlan plan)
     {
         _plan = plan;
-        _identity = RunIdentity.Create(plan.DatasetPath, plan.Model, plan.Config, plan.Seed);
+        _definition = plan.Definition;
+        _identity = RunIdentity.Create(_definition.DatasetPath, _definition.Model, _definition.Config, _definition.Seed);
     }
 
     /// <summary>The run's identity (dataset, model and config hash).</summary>
@@ -44,14 +46,14 @@ public sealed class RunEngine
     /// <summary>Counts what the run would do without creating or changing any file.</summary>
     public RunPreview Preview()
     {
-        DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        DatasetInfo dataset = DatasetReader.Scan(_definition.DatasetPath, _definition.IdColumn, InShard);
         RunFiles files = ResolveFiles();
         CheckSameDataset(files, dataset, StateFile.Read(files.StatePath).State);
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
         CheckpointIndex? others = LoadOtherParts(files);
         int completed = 0, failed = 0, toProcess = 0;
-        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
+        foreach (Sample sample in DatasetReader.Read(_definition.DatasetPath, _definition.IdColumn))
         {
             if (!InShard(sample.Id))
             {
@@ -75,7 +77,7 @@ public sealed class RunEngine
     /// <summary>
     /// Runs every pending sample (and, unless the plan says otherwise, every failed one) through the
     /// processors of <paramref name="factory"/>: on the caller's thread when it offers an inline processor,
-    /// else on <see cref="RunPlan.ThrottleLimit"/> worker threads. Every observer call comes on the caller's
+    /// else on <see cref="RunDefinition.ThrottleLimit"/> worker threads. Every observer call comes on the caller's
     /// thread. Cancelling <paramref name="cancellationToken"/> stops the run cleanly: samples in flight stay
     /// pending, the files are synced, and the state says Interrupted.
     /// </summary>
@@ -85,7 +87,7 @@ public sealed class RunEngine
         DateTime today = _plan.UtcNow();
         RunFiles files = FilesOf(ResolveRunId(today));
         StateReadResult earlier = StateFile.Read(files.StatePath);
-        DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_definition.DatasetPath, _definition.IdColumn, InShard);
         CheckSameDataset(files, dataset, earlier.State);
 
         // Settled here, where the run's files are about to be created, and not before the checks above, so that
@@ -105,7 +107,7 @@ public sealed class RunEngine
             observer.Verbose("Loading existing checkpoint from " + files.ResultsPath);
         }
 
-        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery, dataset.IncludedCount, notify: observer.Warning);
+        using CheckpointStore store = CheckpointStore.Open(files, _definition.CheckpointEvery, dataset.IncludedCount, notify: observer.Warning);
         foreach (string warning in store.Warnings)
         {
             observer.Warning(warning);
@@ -155,7 +157,7 @@ public sealed class RunEngine
 
     private string ResolveRunId(DateTime today) => _plan.RunId ?? _identity.ResolveRunId(_plan.OutputDirectory, today);
 
-    private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _plan.Shard);
+    private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _definition.Shard);
 
     /// <summary>
     /// The winning record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
@@ -181,14 +183,14 @@ public sealed class RunEngine
     {
         RunState? state = read.State;
         if (read.Status != StateReadStatus.Valid || state?.DatasetFingerprint is not DatasetFingerprint fingerprint || state.DatasetPath is null
-            || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_plan.DatasetPath), StringComparison.Ordinal)
-            || state.IdColumn != _plan.IdColumn || state.Shard != _plan.Shard?.ToString() || state.TotalSamples <= 0
-            || !fingerprint.LooksUnchanged(_plan.DatasetPath))
+            || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_definition.DatasetPath), StringComparison.Ordinal)
+            || state.IdColumn != _definition.IdColumn || state.Shard != _definition.Shard?.ToString() || state.TotalSamples <= 0
+            || !fingerprint.LooksUnchanged(_definition.DatasetPath))
         {
             return null;
         }
 
-        return DatasetInfo.FromEarlierScan(_plan.DatasetPath, state.TotalSamples, fingerprint);
+        return DatasetInfo.FromEarlierScan(_definition.DatasetPath, state.TotalSamples, fingerprint);
     }
 
     // A run id names a dataset by its file name, so two files of one name (a split's main/test.csv and
@@ -214,7 +216,7 @@ public sealed class RunEngine
             };
         }
 
-        string idColumn = _plan.IdColumn ?? DatasetReader.DefaultIdColumn;
+        string idColumn = _definition.IdColumn ?? DatasetReader.DefaultIdColumn;
         if (!string.Equals(state.IdColumn ?? DatasetReader.DefaultIdColumn, idColumn, StringComparison.Ordinal))
         {
             throw new CheckpointException(
@@ -237,7 +239,7 @@ public sealed class RunEngine
 
     /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
     [MethodImpl(JitOptions.Optimized)]
-    internal bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
+    internal bool InShard(string sampleId) => _definition.Shard is null || SampleSeeds.ShardOf(sampleId, _definition.Shard.Count) == _definition.Shard.Index - 1;
 
     /// <summary>
     /// True when a sample with this winning record is to be processed: never attempted, left pending by a
@@ -264,12 +266,8 @@ public sealed class RunEngine
 
         state.DatasetPath = dataset.Path;
         state.DatasetFingerprint = dataset.Fingerprint;
-        state.IdColumn = _plan.IdColumn;
-        state.Model = _plan.Model;
         state.ConfigJson = ConfigJsonOf(_identity.CanonicalConfig);
         state.ConfigHash = _identity.ConfigHash;
-        state.Seed = _plan.Seed;
-        state.Shard = _plan.Shard?.ToString();
         state.TotalSamples = dataset.IncludedCount;
         state.Status = RunStatus.Running;
         if (state.StartedAt == default)
@@ -277,10 +275,7 @@ public sealed class RunEngine
             state.StartedAt = DateTimeOffset.UtcNow;
         }
 
-        foreach (var setting in _plan.Settings)
-        {
-            state.Settings[setting.Key] = setting.Value;
-        }
+        _definition.WriteTo(state);
     }
 
     // The canonical config is {"model":..,"config":{..},"seed":..}; the state keeps the config part.

@@ -61,9 +61,9 @@ internal sealed class RunSession
         _dataset = dataset;
         _observer = observer;
         _clock = clock;
-        _breaker = new OutageBreaker(plan.MaxConsecutiveFailures);
+        _breaker = new OutageBreaker(plan.Definition.MaxConsecutiveFailures);
         _runner = new SampleRunner(plan, store, _breaker);
-        _outageWait = plan.OutageWait;
+        _outageWait = plan.Definition.OutageWait;
         _checkpointsSeen = store.CheckpointsCompleted;
     }
 
@@ -80,7 +80,7 @@ internal sealed class RunSession
     /// </summary>
     public void Run(ISampleProcessorFactory factory, CancellationToken cancellationToken)
     {
-        ISampleProcessor? inline = _plan.RunsInline ? factory.CreateInline() : null;
+        ISampleProcessor? inline = _plan.Definition.RunsInline ? factory.CreateInline() : null;
         try
         {
             IEnumerable<(Sample Sample, int PreviousAttempts)> source = PendingSamples(cancellationToken);
@@ -140,7 +140,7 @@ internal sealed class RunSession
     {
         var events = new ConcurrentQueue<RunEvent>();
         _runner.Sink = events.Enqueue;
-        var queue = _plan.MaxCost is null ? new RecordQueue(_store) : null;
+        var queue = _plan.Definition.MaxCost is null ? new RecordQueue(_store) : null;
         _runner.Queue = queue;
         void DeliverQueued()
         {
@@ -184,7 +184,7 @@ internal sealed class RunSession
     private void RunParallel(ISampleProcessorFactory factory, IEnumerable<(Sample Sample, int PreviousAttempts)> source, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var work = new BlockingCollection<(Sample Sample, int Previous)>(_plan.ThrottleLimit);
+        using var work = new BlockingCollection<(Sample Sample, int Previous)>(_plan.Definition.ThrottleLimit);
         using var events = new BlockingCollection<RunEvent>();
         // Set by a worker each time it takes a sample: the dispatcher waits on it, not in the collection's
         // own blocking add, which spins the CPU that the workers need before it sleeps.
@@ -192,7 +192,7 @@ internal sealed class RunSession
         int inFlight = 0;
         _runner.Sink = events.Add;
         var workers = new List<Thread>();
-        for (int i = 0; i < _plan.ThrottleLimit; i++)
+        for (int i = 0; i < _plan.Definition.ThrottleLimit; i++)
         {
             var worker = new Thread(() => Work(factory, work, taken, events, ref inFlight, stop.Token))
             {
@@ -308,7 +308,7 @@ internal sealed class RunSession
             _observer.Warning(string.Format(
                 CultureInfo.InvariantCulture,
                 "The run ended while the API looked down ({0} transient failures in a row): the samples that failed then are pending. Resume-CheckpointRun finishes them once the API is back.",
-                _plan.MaxConsecutiveFailures));
+                _plan.Definition.MaxConsecutiveFailures));
         }
 
         if (_counts.Skipped > SkipMessagesShown)
@@ -367,7 +367,7 @@ internal sealed class RunSession
 
         // An unsharded run counts the samples its other parts (the shards it finishes) completed, so it counts
         // their cost too; a shard counts its own.
-        UsageTotals? others = _plan.Shard is null ? _others?.Usage : null;
+        UsageTotals? others = _plan.Definition.Shard is null ? _others?.Usage : null;
         decimal totalCost = _store.Index.Usage.Cost + (others?.Cost ?? 0);
         int pending = total - _counts.Completed - _counts.Failed;
         decimal average = _counts.Completed > 0 ? totalCost / _counts.Completed : _plan.EstimatedCostPerSample ?? 0;
@@ -380,8 +380,8 @@ internal sealed class RunSession
             EstimatedRemainingCost = decimal.Round(average * (pending + _counts.Failed), 6),
             RunId = _store.Files.RunId,
             Dataset = _dataset.Path,
-            Model = _plan.Model,
-            Shard = _plan.Shard?.ToString() ?? string.Empty,
+            Model = _plan.Definition.Model,
+            Shard = _plan.Definition.Shard?.ToString() ?? string.Empty,
             TotalSamples = total,
             CompletedSamples = _counts.Completed,
             FailedSamples = _counts.Failed,
@@ -441,7 +441,7 @@ internal sealed class RunSession
                 return _engine.ShouldProcess(askedEntry);
             }
             : null;
-        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn, mayRun))
+        foreach (Sample sample in DatasetReader.Read(_plan.Definition.DatasetPath, _plan.Definition.IdColumn, mayRun))
         {
             // The very string the reader asked about: in the shard, and its entry is known.
             bool asked = ReferenceEquals(sample.Id, askedId);
@@ -484,7 +484,7 @@ internal sealed class RunSession
             return true;
         }
 
-        if (_plan.MaxCost is not decimal budget || RunCost < budget)
+        if (_plan.Definition.MaxCost is not decimal budget || RunCost < budget)
         {
             return false;
         }
@@ -558,7 +558,7 @@ internal sealed class RunSession
                 {
                     // The worker looks at the budget itself: after the samples in flight finish together, the
                     // dispatcher would see it spent only once the workers had taken the next ones.
-                    if (_startsStopped || (_plan.MaxCost is decimal budget && RunCost >= budget))
+                    if (_startsStopped || (_plan.Definition.MaxCost is decimal budget && RunCost >= budget))
                     {
                         _startsStopped = true;
                         if (!_retryPass)
@@ -662,7 +662,7 @@ internal sealed class RunSession
             {
                 _observer.Verbose("The API answers again: the outage is over.");
                 _outageStart = null;
-                _outageWait = _plan.OutageWait;
+                _outageWait = _plan.Definition.OutageWait;
                 _waiting = null;
             }
 
@@ -682,16 +682,16 @@ internal sealed class RunSession
             _observer.Warning(string.Format(
                 CultureInfo.InvariantCulture,
                 "The API looks down: {0} attempts in a row failed transiently. New samples wait; the run probes again in {1:0.#} s and gives up after {2:0.#} min.",
-                _plan.MaxConsecutiveFailures,
+                _plan.Definition.MaxConsecutiveFailures,
                 _outageWait.TotalSeconds,
-                _plan.MaxOutage.TotalMinutes));
+                _plan.Definition.MaxOutage.TotalMinutes));
         }
         else
         {
             _outageWait = TimeSpan.FromTicks(Math.Min(_outageWait.Ticks * 2, TimeSpan.FromDays(1).Ticks));
         }
 
-        DateTimeOffset deadline = _outageStart.Value + _plan.MaxOutage;
+        DateTimeOffset deadline = _outageStart.Value + _plan.Definition.MaxOutage;
         if (now >= deadline)
         {
             throw new CheckpointException(
@@ -700,7 +700,7 @@ internal sealed class RunSession
                     CultureInfo.InvariantCulture,
                     "The API has been failing for {0:0.#} min (-MaxOutageMinutes {1:0.#}). The run stopped; every result is kept and the samples that failed during the outage are pending. Resume-CheckpointRun finishes them once the API is back.",
                     (now - _outageStart.Value).TotalMinutes,
-                    _plan.MaxOutage.TotalMinutes))
+                    _plan.Definition.MaxOutage.TotalMinutes))
             { Target = _store.Files.RunId };
         }
 
