@@ -52,26 +52,26 @@ public sealed class RunEngine
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
         CheckpointIndex? others = LoadOtherParts(files);
-        int completed = 0, failed = 0, toProcess = 0;
-        foreach (Sample sample in DatasetReader.Read(_definition.DatasetPath, _definition.IdColumn))
+        var selection = new SampleSelection(_plan, index, others);
+        var tally = new RunTally();
+        int toProcess = 0;
+        foreach ((Sample _, SampleEntry? entry) in selection.Pending(tally, verbose: null, CancellationToken.None))
         {
-            if (!InShard(sample.Id))
-            {
-                continue;
-            }
-
-            SampleEntry? entry = Winning(index.Samples.TryGetValue(sample.Id, out SampleEntry own) ? own : null, others, sample.Id);
-            completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
-            failed += entry?.IsFailed == true ? 1 : 0;
-            if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
-            {
-                toProcess++;
-            }
+            toProcess++;
+            tally.Count(entry?.Status, entry?.IsFailed ?? false);
         }
 
-        decimal cost = index.Usage.Cost + (others?.Usage.Cost ?? 0);
-        decimal? perSample = completed > 0 && cost > 0 ? cost / completed : _plan.EstimatedCostPerSample;
-        return new RunPreview(files.RunId, files.ResultsPath, exists, dataset.IncludedCount, completed, failed, toProcess, cost, perSample);
+        RunTotals totals = RunTotals.OfDataset(
+            dataset.IncludedCount,
+            tally.Completed,
+            tally.Failed,
+            index.Usage.InputTokens + (others?.Usage.InputTokens ?? 0),
+            index.Usage.OutputTokens + (others?.Usage.OutputTokens ?? 0),
+            index.Usage.Cost + (others?.Usage.Cost ?? 0));
+
+        // Completed samples that cost nothing so far say nothing of what the next ones will cost.
+        decimal? perSample = (totals.Cost > 0 ? totals.CostPerCompleted : null) ?? _plan.EstimatedCostPerSample;
+        return new RunPreview(files.RunId, files.ResultsPath, exists, totals.Total, totals.Completed, totals.Failed, toProcess, totals.Cost, perSample);
     }
 
     /// <summary>
@@ -129,7 +129,7 @@ public sealed class RunEngine
             observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Loaded {0} completed samples from the run's other shard files", others.CompletedCount));
         }
 
-        var session = new RunSession(this, _plan, store, others, dataset, observer, clock);
+        var session = new RunSession(_plan, store, others, dataset, observer, clock);
         Exception? fatal = null;
         try
         {
@@ -158,24 +158,6 @@ public sealed class RunEngine
     private string ResolveRunId(DateTime today) => _plan.RunId ?? _identity.ResolveRunId(_plan.OutputDirectory, today);
 
     private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _definition.Shard);
-
-    /// <summary>
-    /// The winning record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
-    /// and the run's other parts, by the rule every reader of a run follows (<see cref="RecordMerge.AcrossFiles"/>;
-    /// an exact tie of times goes to the run's own file).
-    /// </summary>
-    [MethodImpl(JitOptions.Optimized)]
-    internal static SampleEntry? Winning(SampleEntry? own, CheckpointIndex? others, string sampleId)
-    {
-        SampleEntry theirs = default;
-        bool inOthers = others is not null && others.Samples.TryGetValue(sampleId, out theirs);
-        if (own is SampleEntry mine && inOthers)
-        {
-            return RecordMerge.AcrossFiles(mine, theirs);
-        }
-
-        return own ?? (inOthers ? theirs : null);
-    }
 
     // A resume of a run whose dataset has the size and last write time of its last full pass, with the same
     // id column and shard, trusts that pass (validation, counts, fingerprint) instead of reading the file twice.
@@ -237,24 +219,9 @@ public sealed class RunEngine
         return paths.Count == 0 ? null : CheckpointLoader.Load(paths);
     }
 
-    /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
+    // For the scan, which comes before the run's files are read and with them its selection.
     [MethodImpl(JitOptions.Optimized)]
-    internal bool InShard(string sampleId) => _definition.Shard is null || SampleSeeds.ShardOf(sampleId, _definition.Shard.Count) == _definition.Shard.Index - 1;
-
-    /// <summary>
-    /// True when a sample with this winning record is to be processed: never attempted, left pending by a
-    /// failed attempt that was not final, failed for good (unless -SkipFailed), or anything with -NoResume.
-    /// </summary>
-    [MethodImpl(JitOptions.Optimized)]
-    internal bool ShouldProcess(SampleEntry? entry)
-    {
-        if (entry is not SampleEntry e || _plan.NoResume)
-        {
-            return true;
-        }
-
-        return e.Status != RecordStatus.Completed && (!e.IsFailed || !_plan.SkipFailed);
-    }
+    private bool InShard(string sampleId) => SampleSelection.InShard(_definition.Shard, sampleId);
 
     private void PrepareState(CheckpointStore store, DatasetInfo dataset, IRunObserver observer)
     {
