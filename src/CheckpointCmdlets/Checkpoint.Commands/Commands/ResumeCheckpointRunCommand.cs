@@ -23,6 +23,9 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     private const string PathSet = "Path";
     private const string LatestSet = "Latest";
 
+    // The results files of the runs this command had by -Path, so that a run is resumed once per command.
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
     /// <summary>The runs to resume (wildcards allowed).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
@@ -55,7 +58,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         IReadOnlyList<RunSet> sets = ParameterSetName switch
         {
             LatestSet => FindLatest(),
-            _ => RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId),
+            _ => RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId, _seen),
         };
         foreach (RunSet set in sets)
         {
@@ -64,7 +67,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
                 return;
             }
 
-            WarnOfMissingShards(set);
+            set.WarnOfMissingShards(WriteWarning);
             foreach (RunFiles part in set.Parts)
             {
                 if (MakePlan(set, part) is (RunPlan plan, ScriptBlock block))
@@ -75,43 +78,20 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         }
     }
 
-    // A resume continues the parts it finds. A shard that never started has no files here, so its samples
-    // stay pending however often the run is resumed: say so, and how to finish them.
-    private void WarnOfMissingShards(RunSet set)
-    {
-        foreach (int count in set.Parts.Where(p => p.Shard is not null).Select(p => p.Shard!.Count).Distinct())
-        {
-            var missing = Enumerable.Range(1, count)
-                .Where(k => !set.Parts.Any(p => p.Shard is ShardSpec shard && shard.Count == count && shard.Index == k))
-                .Select(k => k.ToString(CultureInfo.InvariantCulture) + "/" + count.ToString(CultureInfo.InvariantCulture))
-                .ToList();
-            if (missing.Count > 0)
-            {
-                WriteWarning($"Run '{set.RunId}' has no files for shard {string.Join(", ", missing)} in '{set.Directory}': a resume continues only the shards it finds, so their samples stay pending. Start them with Start-CheckpointRun -Shard, or finish the whole run here with Start-CheckpointRun and no -Shard.");
-            }
-        }
-    }
-
     private IReadOnlyList<RunSet> FindLatest()
     {
         string directory = CommandPaths.Resolve(this, OutputDirectory);
-        if (!System.IO.Directory.Exists(directory))
+        RunSet? latest;
+        try
         {
-            // A scheduled resume started in the wrong folder must not pass for one with nothing left to do.
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.RunNotFound,
-                ErrorCategory.ObjectNotFound,
-                $"There is no output directory '{directory}', so no run to resume. Check -OutputDirectory; a relative path starts at the current location.",
-                directory));
+            latest = RunSet.FindLatest(directory);
+        }
+        catch (CheckpointException e)
+        {
+            ErrorRecords.Report(this, e);
             return Array.Empty<RunSet>();
         }
 
-        RunSet? latest = RunSet.Find(directory)
-            .Select(set => (Set: set, Stats: set.GetStats()[0]))
-            .Where(x => x.Stats.Status != nameof(RunStatus.Completed))
-            .OrderByDescending(x => x.Stats.LastCheckpoint ?? x.Stats.StartedAt ?? DateTime.MinValue)
-            .Select(x => x.Set)
-            .FirstOrDefault();
         if (latest is null)
         {
             WriteVerbose($"Every run in '{directory}' is completed; nothing to resume.");
@@ -130,7 +110,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         }
         catch (CheckpointException e)
         {
-            WriteError(ErrorRecords.From(e));
+            ErrorRecords.Report(this, e);
             return null;
         }
 

@@ -90,14 +90,14 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             }
             catch (CheckpointException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e));
+                ErrorRecords.Report(this, e);
             }
         }
         else if (Shard is not null)
         {
             if (!ShardSpec.TryParse(Shard, out _shard, out string? problem))
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorRecords.InvalidShard, ErrorCategory.InvalidArgument, problem! + " Pass -Shard k/n with 1 <= k <= n.", Shard));
+                ErrorRecords.Report(this, ErrorIds.InvalidShard, problem! + " Pass -Shard k/n with 1 <= k <= n.", Shard);
             }
         }
     }
@@ -115,7 +115,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             }
             catch (ItemNotFoundException e)
             {
-                WriteError(ErrorRecords.Create(ErrorIds.DatasetNotFound, ErrorCategory.ObjectNotFound, e.Message, datasetArgument));
+                ErrorRecords.Report(this, ErrorIds.DatasetNotFound, e.Message, datasetArgument);
                 continue;
             }
 
@@ -196,7 +196,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
         }
         catch (CheckpointException e)
         {
-            WriteError(ErrorRecords.From(e));
+            ErrorRecords.Report(this, e);
             return false;
         }
 

@@ -238,7 +238,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         }
         catch (CheckpointException e)
         {
-            ThrowTerminatingError(ErrorRecords.From(e));
+            ErrorRecords.Report(this, e);
             throw;
         }
 
@@ -292,7 +292,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             if (!(isPath ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module) : IsOnModulePath(module)))
             {
                 throw new CheckpointException(
-                    ErrorRecords.ImportModuleNotFound,
+                    ErrorIds.ImportModuleNotFound,
                     $"-ImportModule '{module}' names no module: it is {(isPath ? "not an existing file or folder" : "not on PSModulePath")}. Give the path of its .psd1 or .psm1, or install it.")
                 { Target = module };
             }
@@ -303,8 +303,8 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>
     /// Runs <paramref name="plan"/> with <paramref name="block"/>, or, under -WhatIf, says what it would do.
-    /// Writes the summary. A problem with this run's input is written as an error and the next run goes on;
-    /// a failure to write a checkpoint stops the command.
+    /// Writes the summary. An error ends the command or is written while the next run goes on, as
+    /// <see cref="ErrorIds.EndsCommand"/> says.
     /// </summary>
     protected void Run(RunPlan plan, ScriptBlock block)
     {
@@ -357,13 +357,11 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
             WriteObject(summary);
         }
-        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or ErrorIds.LeaseLost or ErrorIds.InvalidLeaseSeconds or Costs.PricingTable.InvalidPricing)
-        {
-            ThrowTerminatingError(ErrorRecords.From(e));
-        }
         catch (CheckpointException e)
         {
-            WriteError(ErrorRecords.From(e));
+            // A problem with this run's input is written and the next run goes on; what ends the command
+            // (a checkpoint that could not be written, an outage, a lost lease) is for the table to say.
+            ErrorRecords.Report(this, e);
         }
     }
 }

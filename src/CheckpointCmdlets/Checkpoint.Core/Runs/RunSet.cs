@@ -14,7 +14,7 @@ namespace Checkpoint.Runs;
 /// <see cref="Remove"/>: whether a part is running comes from its lease, read-only, so readers work on a
 /// read-only copy and never stand in a writer's way.
 /// </summary>
-public sealed class RunSet
+public sealed partial class RunSet
 {
     private RunSet(string directory, string runId, IReadOnlyList<RunFiles> parts)
     {
@@ -117,38 +117,6 @@ public sealed class RunSet
 
     /// <summary>Reads each part's state file.</summary>
     public IReadOnlyList<StateReadResult> ReadStates() => Parts.Select(p => StateFile.Read(p.StatePath)).ToList();
-
-    /// <summary>
-    /// The definition <paramref name="part"/>'s state file keeps, for a resume of that part: as
-    /// <see cref="RunDefinition.FromState"/> reads it, with the part's shard. The kept settings whose parameters
-    /// <paramref name="givenAnew"/> names are not read. Throws <see cref="CheckpointException"/>:
-    /// <see cref="ErrorIds.CannotResume"/> when the state file is missing or damaged or keeps what cannot be
-    /// used, <see cref="ErrorIds.StateChangedOutside"/> when it was changed outside the module and no block is
-    /// given anew (its stored block is then not run).
-    /// </summary>
-    public RunDefinition DefinitionOf(RunFiles part, Func<string, bool>? givenAnew = null)
-    {
-        StateReadResult read = StateFile.Read(part.StatePath);
-        if (read.State is not RunState state || state.DatasetPath is null || state.Model is null)
-        {
-            throw new CheckpointException(
-                ErrorIds.CannotResume,
-                $"Run '{RunId}' cannot be resumed: its state file '{part.StatePath}' is {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")}. Start it again with Start-CheckpointRun and the same -Dataset, -Model, -Config and -Seed: completed samples are kept and skipped.")
-            { Target = RunId };
-        }
-
-        if (read.Status == StateReadStatus.ChangedOutside && givenAnew?.Invoke(KeptSettings.BlockParameter) != true)
-        {
-            throw new CheckpointException(
-                ErrorIds.StateChangedOutside,
-                $"The state file '{part.StatePath}' was changed outside the module, so its stored -Process block is not run. Check the file, then resume with -Process given anew.")
-            { Target = RunId };
-        }
-
-        RunDefinition definition = RunDefinition.FromState(state, givenAnew);
-        definition.Shard = part.Shard;
-        return definition;
-    }
 
     /// <summary>
     /// Every file of the run: each part's results, state, errors log, lock, lock info and sidecars, and the run
