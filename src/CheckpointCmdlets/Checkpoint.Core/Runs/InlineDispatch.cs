@@ -20,14 +20,14 @@ internal sealed class InlineDispatch
     private readonly StartGate _gate;
     private readonly OutageWaiter _outage;
     private readonly ProgressReporter _progress;
-    private readonly Action<RunEvent> _deliver;
+    private readonly EventDelivery _delivery;
     private readonly bool _queueRecords;
 
     /// <summary>
-    /// A dispatcher whose runner's reports go to <paramref name="deliver"/> on this thread; with
+    /// A dispatcher whose runner's reports go to <paramref name="delivery"/> on this thread; with
     /// <paramref name="queueRecords"/> false, every record is counted before the next sample starts.
     /// </summary>
-    public InlineDispatch(SampleRunner runner, CheckpointStore store, RunTally tally, StartGate gate, OutageWaiter outage, ProgressReporter progress, Action<RunEvent> deliver, bool queueRecords)
+    public InlineDispatch(SampleRunner runner, CheckpointStore store, RunTally tally, StartGate gate, OutageWaiter outage, ProgressReporter progress, EventDelivery delivery, bool queueRecords)
     {
         _runner = runner;
         _store = store;
@@ -35,7 +35,7 @@ internal sealed class InlineDispatch
         _gate = gate;
         _outage = outage;
         _progress = progress;
-        _deliver = deliver;
+        _delivery = delivery;
         _queueRecords = queueRecords;
     }
 
@@ -50,7 +50,7 @@ internal sealed class InlineDispatch
         {
             while (events.TryDequeue(out RunEvent? e))
             {
-                _deliver(e);
+                _delivery.Deliver(e);
             }
         }
 

@@ -23,14 +23,14 @@ internal sealed class ParallelDispatch
     private readonly StartGate _gate;
     private readonly OutageWaiter _outage;
     private readonly ProgressReporter _progress;
-    private readonly Action<RunEvent> _deliver;
+    private readonly EventDelivery _delivery;
     private readonly int _workers;
 
     /// <summary>
-    /// A dispatcher of <paramref name="workers"/> threads whose reports go to <paramref name="deliver"/> on the
+    /// A dispatcher of <paramref name="workers"/> threads whose reports go to <paramref name="delivery"/> on the
     /// dispatching thread.
     /// </summary>
-    public ParallelDispatch(SampleRunner runner, OutageBreaker breaker, RunTally tally, StartGate gate, OutageWaiter outage, ProgressReporter progress, Action<RunEvent> deliver, int workers)
+    public ParallelDispatch(SampleRunner runner, OutageBreaker breaker, RunTally tally, StartGate gate, OutageWaiter outage, ProgressReporter progress, EventDelivery delivery, int workers)
     {
         _runner = runner;
         _breaker = breaker;
@@ -38,7 +38,7 @@ internal sealed class ParallelDispatch
         _gate = gate;
         _outage = outage;
         _progress = progress;
-        _deliver = deliver;
+        _delivery = delivery;
         _workers = workers;
     }
 
@@ -217,7 +217,7 @@ internal sealed class ParallelDispatch
                 continue;
             }
 
-            _deliver(e);
+            _delivery.Deliver(e);
         }
 
         _progress.Report();
@@ -240,7 +240,7 @@ internal sealed class ParallelDispatch
                     continue;
                 }
 
-                _deliver(e);
+                _delivery.Deliver(e);
             }
 
             _progress.Report();

@@ -34,7 +34,7 @@ internal sealed class RunSession
     private readonly StartGate _gate;
     private readonly ProgressReporter _progress;
     private readonly OutageWaiter _outage;
-    private readonly List<Sample> _abandoned = new();
+    private readonly EventDelivery _delivery;
     private bool _cancelled;
 
     /// <param name="plan">The run's plan.</param>
@@ -55,6 +55,7 @@ internal sealed class RunSession
         _selection = new SampleSelection(plan, store, others);
         _breaker = new OutageBreaker(_definition.MaxConsecutiveFailures);
         _runner = new SampleRunner(plan, store, _breaker);
+        _delivery = new EventDelivery(_tally, observer);
         _gate = new StartGate(_definition.MaxCost, () => _store.TotalCost + (_others?.Usage.Cost ?? 0), observer);
         _progress = new ProgressReporter(store, dataset.IncludedCount, _tally, observer, clock);
         _outage = new OutageWaiter(_breaker, _definition, store.Files.RunId, observer, _progress);
@@ -82,28 +83,28 @@ internal sealed class RunSession
             {
                 if (inline is not null)
                 {
-                    new InlineDispatch(_runner, _store, _tally, _gate, _outage, _progress, Deliver, queueRecords: _definition.MaxCost is null).Run(inline, source, cancellationToken);
+                    new InlineDispatch(_runner, _store, _tally, _gate, _outage, _progress, _delivery, queueRecords: _definition.MaxCost is null).Run(inline, source, cancellationToken);
                 }
                 else
                 {
-                    new ParallelDispatch(_runner, _breaker, _tally, _gate, _outage, _progress, Deliver, _definition.ThrottleLimit).Run(factory, source, cancellationToken);
+                    new ParallelDispatch(_runner, _breaker, _tally, _gate, _outage, _progress, _delivery, _definition.ThrottleLimit).Run(factory, source, cancellationToken);
                 }
 
-                if (_abandoned.Count == 0 || _gate.BudgetReached || Cancelled || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
+                if (_delivery.Abandoned.Count == 0 || _gate.BudgetReached || Cancelled || cancellationToken.IsCancellationRequested || pass == MaxOutagePasses)
                 {
                     break;
                 }
 
-                _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _abandoned.Count));
-                List<Sample> retry = _abandoned.ToList();
-                _abandoned.Clear();
+                _observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Trying again {0} samples that an API outage left pending.", _delivery.Abandoned.Count));
+                List<Sample> retry = _delivery.Abandoned.ToList();
+                _delivery.Abandoned.Clear();
                 _tally.RetryPass = true;
                 source = retry.Select(s => (s, _store.Entry(s.Id)));
             }
 
             // A streak of failures the run ended in never opened the breaker: the samples whose retries it used
             // up failed for good, unless the run was stopped before it could tell.
-            _runner.Sink = Deliver;
+            _runner.Sink = _delivery.Deliver;
             _breaker.SettleHeld(pending: Cancelled || cancellationToken.IsCancellationRequested);
         }
         catch
@@ -236,33 +237,5 @@ internal sealed class RunSession
             OutputDirectory = _store.Files.Directory,
             Path = _store.Files.ResultsPath,
         };
-    }
-
-    private void Deliver(RunEvent e)
-    {
-        switch (e.Kind)
-        {
-            case RunEventKind.Verbose:
-                _observer.Verbose(e.Message!);
-                break;
-            case RunEventKind.Finished:
-                _tally.Count(e.FinalStatus, e.GivenUp);
-                if (e.Abandoned is not null)
-                {
-                    _abandoned.Add(e.Abandoned);
-                }
-
-                if (e.Result is not null)
-                {
-                    _observer.SampleFinished(e.Result);
-                }
-
-                break;
-            case RunEventKind.Streamed:
-                _observer.Streamed(e.Record!);
-                break;
-            case RunEventKind.Fatal:
-                throw e.Error!;
-        }
     }
 }
