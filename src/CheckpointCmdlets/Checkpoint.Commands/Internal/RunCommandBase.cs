@@ -112,6 +112,26 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [ValidateRange(0.0, double.MaxValue)]
     public decimal EstimatedCostPerSample { get; set; }
 
+    // The run-time parameters that set a kept setting of the run's definition (KeptSettings): a resume keeps
+    // what the start was given unless the parameter is given again.
+    private static readonly (string Parameter, Action<RunCommandBase, RunDefinition> Set)[] s_settingParameters =
+    {
+        (nameof(MaxRetries), (c, d) => d.MaxRetries = c.MaxRetries),
+        (nameof(ThrottleLimit), (c, d) => d.ThrottleLimit = c.ThrottleLimit),
+        (nameof(TimeoutSeconds), (c, d) => d.TimeoutSeconds = c.TimeoutSeconds),
+        (nameof(RetryDelaySeconds), (c, d) => d.RetryDelaySeconds = c.RetryDelaySeconds),
+        (nameof(MaxRetryDelaySeconds), (c, d) => d.MaxRetryDelaySeconds = c.MaxRetryDelaySeconds),
+        (nameof(RetryOn), (c, d) => d.RetryOn = c.RetryOn),
+        (nameof(NoRetryOn), (c, d) => d.NoRetryOn = c.NoRetryOn),
+        (nameof(MaxConsecutiveFailures), (c, d) => d.MaxConsecutiveFailures = c.MaxConsecutiveFailures),
+        (nameof(MaxOutageMinutes), (c, d) => d.MaxOutageMinutes = c.MaxOutageMinutes),
+        (nameof(OutageWaitSeconds), (c, d) => d.OutageWaitSeconds = c.OutageWaitSeconds),
+        (nameof(ImportModule), (c, d) => d.ImportModule = c.ImportModule),
+        (nameof(Pricing), (c, d) => d.Pricing = c.Pricing),
+        (nameof(PricingFile), (c, d) => d.PricingFile = c.PricingFile),
+        (nameof(MaxCost), (c, d) => d.MaxCost = c.MaxCost),
+    };
+
     private TerminationSignal? _termination;
 
     // Set by SIGTERM: once the run has closed its files, the process exits with 143 (128 + SIGTERM), so that a
@@ -156,74 +176,12 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     protected void ApplyRunParameters(RunPlan plan)
     {
         RunDefinition definition = plan.Definition;
-        if (IsGiven(nameof(MaxRetries)))
+        foreach ((string parameter, Action<RunCommandBase, RunDefinition> set) in s_settingParameters)
         {
-            definition.MaxRetries = MaxRetries;
-        }
-
-        if (IsGiven(nameof(ThrottleLimit)))
-        {
-            definition.ThrottleLimit = ThrottleLimit;
-        }
-
-        if (IsGiven(nameof(TimeoutSeconds)))
-        {
-            definition.TimeoutSeconds = TimeoutSeconds;
-        }
-
-        if (IsGiven(nameof(RetryDelaySeconds)))
-        {
-            definition.RetryDelaySeconds = RetryDelaySeconds;
-        }
-
-        if (IsGiven(nameof(MaxRetryDelaySeconds)))
-        {
-            definition.MaxRetryDelaySeconds = MaxRetryDelaySeconds;
-        }
-
-        if (IsGiven(nameof(RetryOn)))
-        {
-            definition.RetryOn = RetryOn;
-        }
-
-        if (IsGiven(nameof(NoRetryOn)))
-        {
-            definition.NoRetryOn = NoRetryOn;
-        }
-
-        if (IsGiven(nameof(MaxConsecutiveFailures)))
-        {
-            definition.MaxConsecutiveFailures = MaxConsecutiveFailures;
-        }
-
-        if (IsGiven(nameof(MaxOutageMinutes)))
-        {
-            definition.MaxOutageMinutes = MaxOutageMinutes;
-        }
-
-        if (IsGiven(nameof(OutageWaitSeconds)))
-        {
-            definition.OutageWaitSeconds = OutageWaitSeconds;
-        }
-
-        if (IsGiven(nameof(ImportModule)))
-        {
-            definition.ImportModule = ImportModule;
-        }
-
-        if (IsGiven(nameof(Pricing)))
-        {
-            definition.Pricing = Pricing;
-        }
-
-        if (IsGiven(nameof(PricingFile)))
-        {
-            definition.PricingFile = PricingFile;
-        }
-
-        if (IsGiven(nameof(MaxCost)))
-        {
-            definition.MaxCost = MaxCost;
+            if (IsGiven(parameter))
+            {
+                set(this, definition);
+            }
         }
 
         // Worker runspaces do not share the caller's location: module paths are kept absolute.
