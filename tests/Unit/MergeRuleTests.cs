@@ -121,7 +121,7 @@ public sealed class MergeRuleTests
         using var dir = new TestDirectory();
         string dataset = dir.File("data.csv");
         File.WriteAllText(dataset, "id,q\na,1\nb,2\nc,3\n");
-        var plan = new RunPlan { DatasetPath = dataset, OutputDirectory = dir.File("out"), RunId = RunId };
+        var plan = new RunPlan { Definition = { DatasetPath = dataset }, OutputDirectory = dir.File("out"), RunId = RunId };
         var own = new RunFiles(plan.OutputDirectory, RunId);
         var other = new RunFiles(plan.OutputDirectory, RunId, new ShardSpec(1, 2));
         Write(completedInOwnFile ? own : other, Records.Completed("a"), Records.Completed("b"));

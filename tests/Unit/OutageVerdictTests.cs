@@ -26,7 +26,7 @@ public sealed class OutageVerdictTests
         // five failures fall to s1 and whichever samples run beside it. The API was down for them all.
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2", "s3", "s4");
-        plan.ThrottleLimit = throttleLimit;
+        plan.Definition.ThrottleLimit = throttleLimit;
         var api = new Api(failingCalls: 5);
 
         RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
@@ -84,14 +84,17 @@ public sealed class OutageVerdictTests
         File.WriteAllText(dataset, "id,q\n" + string.Concat(ids.Select(id => id + ",x\n")));
         return new RunPlan
         {
-            DatasetPath = dataset,
+            Definition =
+            {
+                DatasetPath = dataset,
+                MaxRetries = 3,
+                MaxConsecutiveFailures = 5,
+                RetryDelaySeconds = 0.001,
+                MaxRetryDelaySeconds = 0.005,
+                OutageWaitSeconds = 0.3,
+                MaxOutageMinutes = 1,
+            },
             OutputDirectory = dir.File("out"),
-            MaxRetries = 3,
-            MaxConsecutiveFailures = 5,
-            RetryDelay = TimeSpan.FromMilliseconds(1),
-            MaxRetryDelay = TimeSpan.FromMilliseconds(5),
-            OutageWait = TimeSpan.FromMilliseconds(300),
-            MaxOutage = TimeSpan.FromMinutes(1),
         };
     }
 

@@ -17,7 +17,7 @@ public sealed class RunEngineTests
         using var dir = new TestDirectory();
         string dataset = dir.File("data.csv");
         File.WriteAllText(dataset, "id,q\n" + string.Concat(Enumerable.Range(1, 200).Select(i => $"s{i},x\n")));
-        var plan = new RunPlan { DatasetPath = dataset, OutputDirectory = dir.File("out"), ThrottleLimit = 4 };
+        var plan = new RunPlan { Definition = { DatasetPath = dataset, ThrottleLimit = 4 }, OutputDirectory = dir.File("out") };
         var factory = new SleepingProcessors();
 
         var refused = Assert.Throws<InvalidOperationException>(() => new RunEngine(plan).Execute(factory, new RefusingObserver(), CancellationToken.None));

@@ -50,7 +50,7 @@ public sealed class RunIdMarkerTests
 
                     return now;
                 });
-                plan.Shard = new ShardSpec(i + 1, starts);
+                plan.Definition.Shard = new ShardSpec(i + 1, starts);
                 summaries[i] = new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
             }
             catch (Exception e)
@@ -217,7 +217,7 @@ public sealed class RunIdMarkerTests
         foreach (int k in new[] { 1, 2 })
         {
             RunPlan plan = Plan(dataset, output, () => s_beforeMidnight);
-            plan.Shard = new ShardSpec(k, 2);
+            plan.Definition.Shard = new ShardSpec(k, 2);
             summaries.Add(new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None));
         }
 
@@ -276,7 +276,7 @@ public sealed class RunIdMarkerTests
     }
 
     private static RunPlan Plan(string dataset, string output, Func<DateTime> clock) =>
-        new() { DatasetPath = dataset, Model = "m", OutputDirectory = output, CheckpointEvery = 1, UtcNow = clock };
+        new() { Definition = { DatasetPath = dataset, Model = "m", CheckpointEvery = 1 }, OutputDirectory = output, UtcNow = clock };
 
     private sealed class Processors : ISampleProcessorFactory
     {

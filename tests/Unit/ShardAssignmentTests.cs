@@ -103,7 +103,7 @@ public sealed class ShardAssignmentTests
             ["SLURM_ARRAY_TASK_COUNT"] = count,
         };
         CheckpointException e = Assert.Throws<CheckpointException>(() => ShardSource.Resolve(env, null));
-        Assert.Equal(ShardSource.ShardAutoFailed, e.ErrorId);
+        Assert.Equal(ErrorIds.ShardAutoFailed, e.ErrorId);
         Assert.Contains("-Shard", e.Message, StringComparison.Ordinal);
     }
 

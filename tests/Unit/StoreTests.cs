@@ -520,7 +520,7 @@ public sealed class StoreTests
         Assert.Equal(RecordStatus.Failed, index.Samples[id + "-f"].Status);
         Assert.Equal(new[] { id, id + "-f" }, index.ReadLatestRecords().Select(r => r.SampleId).ToArray());
         byte[] line = File.ReadAllBytes(files.ResultsPath).AsSpan(0, index.Samples[id].Length).ToArray();
-        Assert.True(RecordCodec.TryReadSummary(line, out RecordSummary summary, out _));
+        Assert.True(RecordSummaryReader.TryRead(line, out RecordSummary summary, out _));
         Assert.Equal(id, summary.SampleId);
         Assert.Equal(Records.Completed(id).CompletedAt.UtcTicks, summary.CompletedAtTicks);
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using Checkpoint.Runs;
 using Checkpoint.Store;
 
 namespace Checkpoint;
@@ -36,14 +37,10 @@ public sealed class CheckpointManager
     public CheckpointStats GetStats()
     {
         CheckpointIndex index = Load();
-        StateReadResult state = StateFile.Read(StatePath);
-        DateTimeOffset? last = state.State?.LastCheckpoint;
-        if (last is null && index.LastRecordTicks > 0)
-        {
-            last = new DateTimeOffset(index.LastRecordTicks, TimeSpan.Zero);
-        }
-
-        return new CheckpointStats(index.CompletedCount, index.FailedCount, index.ErrorCount, index.RecordCount, last, state.State?.TotalSamples, index.Issues);
+        RunState? state = StateFile.Read(StatePath).State;
+        RunTotals totals = RunTotals.OfFiles(index, state?.TotalSamples ?? 0);
+        DateTimeOffset? last = RunTotals.LastCheckpoint(state is null ? Array.Empty<RunState>() : new[] { state }, index);
+        return new CheckpointStats(totals.Completed, totals.Failed, index.ErrorCount, index.RecordCount, last, state?.TotalSamples, index.Issues);
     }
 
     /// <summary>The ids of the samples whose latest record is completed.</summary>

@@ -33,14 +33,18 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     private const string RunIdSet = "RunId";
     private const string PathSet = "Path";
 
+    // The results files of the runs this command had by -Path, so that a run piped in as several shard files is had once.
+    private readonly HashSet<string> _seen = new(System.StringComparer.Ordinal);
+
     /// <summary>The runs (wildcards allowed); all runs in the directory when omitted, as Get-CheckpointStats does.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
     [SupportsWildcards]
     public string[]? RunId { get; set; }
 
-    /// <summary>A run's .jsonl file.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    /// <summary>A run's .jsonl file (a shard's file names its whole run); Get-ChildItem's files bind by FullName or PSPath.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
@@ -61,7 +65,7 @@ public sealed class GetCheckpointResultCommand : PSCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
+        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId, _seen);
         string? status = Status == ResultStatusFilter.All ? null : Status.ToString();
         ISet<string>? ids = SampleId is null ? null : new HashSet<string>(SampleId, System.StringComparer.Ordinal);
         foreach (RunSet set in sets)

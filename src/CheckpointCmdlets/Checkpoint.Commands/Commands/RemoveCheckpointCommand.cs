@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using Checkpoint.Commands.Internal;
@@ -16,6 +17,9 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
     private const string RunIdSet = "RunId";
     private const string PathSet = "Path";
 
+    // The results files of the runs this command had by -Path, so that a run piped in as several shard files is had once.
+    private readonly HashSet<string> _seen = new(System.StringComparer.Ordinal);
+
     /// <summary>The runs (wildcards matched against the runs found in the directory).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
     [ArgumentCompleter(typeof(RunIdCompleter))]
@@ -23,8 +27,9 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string[] RunId { get; set; } = System.Array.Empty<string>();
 
-    /// <summary>A run's .jsonl file.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = PathSet)]
+    /// <summary>A run's .jsonl file (a shard's file names its whole run); Get-ChildItem's files bind by FullName or PSPath.</summary>
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = PathSet)]
+    [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
     public string Path { get; set; } = string.Empty;
 
@@ -40,7 +45,7 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
-        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId);
+        var sets = RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId, _seen);
         foreach (RunSet set in sets)
         {
             string action = string.Format(CultureInfo.InvariantCulture, "Delete {0} checkpoint file(s)", set.AllFiles().Count);
@@ -59,7 +64,7 @@ public sealed class RemoveCheckpointCommand : PSCmdlet
             }
             catch (CheckpointException e)
             {
-                WriteError(ErrorRecords.From(e));
+                ErrorRecords.Report(this, e);
             }
         }
     }

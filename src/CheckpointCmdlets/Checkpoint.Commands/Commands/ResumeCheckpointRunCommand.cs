@@ -1,13 +1,10 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
-using System.Text.Json;
 using Checkpoint.Commands.Internal;
 using Checkpoint.Identity;
-using Checkpoint.Json;
 using Checkpoint.Runs;
 using Checkpoint.Store;
 
@@ -25,6 +22,9 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     private const string RunIdSet = "RunId";
     private const string PathSet = "Path";
     private const string LatestSet = "Latest";
+
+    // The results files of the runs this command had by -Path, so that a run is resumed once per command.
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
     /// <summary>The runs to resume (wildcards allowed).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RunIdSet)]
@@ -58,7 +58,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         IReadOnlyList<RunSet> sets = ParameterSetName switch
         {
             LatestSet => FindLatest(),
-            _ => RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId),
+            _ => RunSelector.Resolve(this, ParameterSetName == PathSet, Path, OutputDirectory, RunId, _seen),
         };
         foreach (RunSet set in sets)
         {
@@ -67,7 +67,7 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
                 return;
             }
 
-            WarnOfMissingShards(set);
+            set.WarnOfMissingShards(WriteWarning);
             foreach (RunFiles part in set.Parts)
             {
                 if (MakePlan(set, part) is (RunPlan plan, ScriptBlock block))
@@ -78,43 +78,20 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
         }
     }
 
-    // A resume continues the parts it finds. A shard that never started has no files here, so its samples
-    // stay pending however often the run is resumed: say so, and how to finish them.
-    private void WarnOfMissingShards(RunSet set)
-    {
-        foreach (int count in set.Parts.Where(p => p.Shard is not null).Select(p => p.Shard!.Count).Distinct())
-        {
-            var missing = Enumerable.Range(1, count)
-                .Where(k => !set.Parts.Any(p => p.Shard is ShardSpec shard && shard.Count == count && shard.Index == k))
-                .Select(k => k.ToString(CultureInfo.InvariantCulture) + "/" + count.ToString(CultureInfo.InvariantCulture))
-                .ToList();
-            if (missing.Count > 0)
-            {
-                WriteWarning($"Run '{set.RunId}' has no files for shard {string.Join(", ", missing)} in '{set.Directory}': a resume continues only the shards it finds, so their samples stay pending. Start them with Start-CheckpointRun -Shard, or finish the whole run here with Start-CheckpointRun and no -Shard.");
-            }
-        }
-    }
-
     private IReadOnlyList<RunSet> FindLatest()
     {
         string directory = CommandPaths.Resolve(this, OutputDirectory);
-        if (!System.IO.Directory.Exists(directory))
+        RunSet? latest;
+        try
         {
-            // A scheduled resume started in the wrong folder must not pass for one with nothing left to do.
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.RunNotFound,
-                ErrorCategory.ObjectNotFound,
-                $"There is no output directory '{directory}', so no run to resume. Check -OutputDirectory; a relative path starts at the current location.",
-                directory));
+            latest = RunSet.FindLatest(directory);
+        }
+        catch (CheckpointException e)
+        {
+            ErrorRecords.Report(this, e);
             return Array.Empty<RunSet>();
         }
 
-        RunSet? latest = RunSet.Find(directory)
-            .Select(set => (Set: set, Stats: set.GetStats()[0]))
-            .Where(x => x.Stats.Status != nameof(RunStatus.Completed))
-            .OrderByDescending(x => x.Stats.LastCheckpoint ?? x.Stats.StartedAt ?? DateTime.MinValue)
-            .Select(x => x.Set)
-            .FirstOrDefault();
         if (latest is null)
         {
             WriteVerbose($"Every run in '{directory}' is completed; nothing to resume.");
@@ -126,75 +103,21 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
 
     private (RunPlan, ScriptBlock)? MakePlan(RunSet set, RunFiles part)
     {
-        StateReadResult read = StateFile.Read(part.StatePath);
-        RunState? state = read.State;
-        if (state is null || state.DatasetPath is null || state.Model is null)
+        RunDefinition definition;
+        try
         {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.CannotResume,
-                ErrorCategory.InvalidData,
-                $"Run '{set.RunId}' cannot be resumed: its state file '{part.StatePath}' is {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")}. Start it again with Start-CheckpointRun and the same -Dataset, -Model, -Config and -Seed: completed samples are kept and skipped.",
-                set.RunId));
+            definition = set.DefinitionOf(part, IsGiven);
+        }
+        catch (CheckpointException e)
+        {
+            ErrorRecords.Report(this, e);
             return null;
         }
 
-        if (read.Status == StateReadStatus.ChangedOutside && Process is null)
-        {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.StateChangedOutside,
-                ErrorCategory.SecurityError,
-                $"The state file '{part.StatePath}' was changed outside the module, so its stored -Process block is not run. Check the file, then resume with -Process given anew.",
-                set.RunId));
-            return null;
-        }
-
-        string? text = state.Settings.TryGetValue(RunSettings.Process, out object? stored) ? stored as string : null;
-        ScriptBlock? block = Process ?? (text is null ? null : ScriptBlock.Create(text));
-        if (block is null)
-        {
-            WriteError(ErrorRecords.Create(ErrorRecords.CannotResume, ErrorCategory.InvalidData, $"Run '{set.RunId}' keeps no -Process block. Resume it with -Process.", set.RunId));
-            return null;
-        }
-
-        var plan = new RunPlan
-        {
-            RunId = set.RunId,
-            DatasetPath = state.DatasetPath,
-            Model = state.Model,
-            Config = ToHashtable(state.ConfigJson),
-            Seed = state.Seed,
-            OutputDirectory = set.Directory,
-            IdColumn = state.IdColumn,
-            Shard = part.Shard,
-            CheckpointEvery = Setting(state, RunSettings.CheckpointEvery) ?? 10,
-        };
-        plan.Settings[RunSettings.Process] = block.ToString();
-        plan.Settings[RunSettings.CheckpointEvery] = plan.CheckpointEvery;
-        if (RestoreRunParameters(state) is string problem)
-        {
-            WriteError(ErrorRecords.Create(
-                ErrorRecords.CannotResume,
-                ErrorCategory.InvalidData,
-                $"Run '{set.RunId}' cannot be resumed: {problem}. Give that parameter to Resume-CheckpointRun, or correct the file.",
-                set.RunId));
-            return null;
-        }
-
+        ScriptBlock block = Process ?? ScriptBlock.Create(definition.BlockText);
+        definition.BlockText = block.ToString();
+        var plan = new RunPlan { Definition = definition, RunId = set.RunId, OutputDirectory = set.Directory };
         ApplyRunParameters(plan);
         return (plan, block);
-    }
-
-    private static int? Setting(RunState state, string name) =>
-        state.Settings.TryGetValue(name, out object? value) && value is long number ? (int)number : null;
-
-    private static Hashtable ToHashtable(string? json)
-    {
-        if (json is null)
-        {
-            return new Hashtable(StringComparer.OrdinalIgnoreCase);
-        }
-
-        using JsonDocument document = JsonDocument.Parse(json);
-        return ConfigConverter.FromStored(PlainJson.ToPlain(document.RootElement)) as Hashtable ?? new Hashtable(StringComparer.OrdinalIgnoreCase);
     }
 }

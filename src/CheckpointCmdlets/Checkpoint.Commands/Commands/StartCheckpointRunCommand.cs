@@ -65,8 +65,8 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
 
     /// <summary>fsync and state update every N results.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int CheckpointEvery { get; set; } = 10;
+    [ValidateRange(KeptSettings.CheckpointEveryMin, KeptSettings.CheckpointEveryMax)]
+    public int CheckpointEvery { get; set; } = KeptSettings.CheckpointEveryDefault;
 
     /// <summary>Process every sample again, appending new records.</summary>
     [Parameter]
@@ -90,14 +90,14 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             }
             catch (CheckpointException e)
             {
-                ThrowTerminatingError(ErrorRecords.From(e));
+                ErrorRecords.Report(this, e);
             }
         }
         else if (Shard is not null)
         {
             if (!ShardSpec.TryParse(Shard, out _shard, out string? problem))
             {
-                ThrowTerminatingError(ErrorRecords.Create(ErrorRecords.InvalidShard, ErrorCategory.InvalidArgument, problem! + " Pass -Shard k/n with 1 <= k <= n.", Shard));
+                ErrorRecords.Report(this, ErrorIds.InvalidShard, problem! + " Pass -Shard k/n with 1 <= k <= n.", Shard);
             }
         }
     }
@@ -115,7 +115,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
             }
             catch (ItemNotFoundException e)
             {
-                WriteError(ErrorRecords.Create(ErrorIds.DatasetNotFound, ErrorCategory.ObjectNotFound, e.Message, datasetArgument));
+                ErrorRecords.Report(this, ErrorIds.DatasetNotFound, e.Message, datasetArgument);
                 continue;
             }
 
@@ -144,19 +144,21 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     {
         var plan = new RunPlan
         {
-            DatasetPath = dataset,
-            Model = model,
-            Config = ConfigConverter.ToPlain(Config),
+            Definition = new RunDefinition
+            {
+                DatasetPath = dataset,
+                IdColumn = IdColumn,
+                Model = model,
+                Config = ConfigConverter.ToPlain(Config),
+                Seed = Seed,
+                Shard = _shard,
+                BlockText = Process.ToString(),
+                CheckpointEvery = CheckpointEvery,
+            },
             BlockConfig = Config,
-            Seed = Seed,
             OutputDirectory = outputDirectory,
-            IdColumn = IdColumn,
-            Shard = _shard,
-            CheckpointEvery = CheckpointEvery,
             NoResume = NoResume.IsPresent,
         };
-        plan.Settings[RunSettings.Process] = Process.ToString();
-        plan.Settings[RunSettings.CheckpointEvery] = CheckpointEvery;
         ApplyRunParameters(plan);
         return plan;
     }
@@ -194,7 +196,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
         }
         catch (CheckpointException e)
         {
-            WriteError(ErrorRecords.From(e));
+            ErrorRecords.Report(this, e);
             return false;
         }
 

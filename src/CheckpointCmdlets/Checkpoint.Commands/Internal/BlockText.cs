@@ -208,7 +208,7 @@ internal sealed class BlockText
         if (cmdlet.SessionState.PSVariable.Get(path.UserPath) is not PSVariable set)
         {
             throw new CheckpointException(
-                ErrorRecords.UsingVariableNotSet,
+                ErrorIds.UsingVariableNotSet,
                 $"The block uses $using:{path.UserPath}, but this session has no variable '{path.UserPath}'. Set it before the run starts (a resume reads $using: values from the session that resumes), or pass the value through -Config and read $CheckpointContext.Config.");
         }
 

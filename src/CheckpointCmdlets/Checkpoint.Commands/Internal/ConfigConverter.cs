@@ -23,23 +23,6 @@ internal static class ConfigConverter
         return result;
     }
 
-    /// <summary>
-    /// The reverse, for values read back from a state file: objects (lists of key-value pairs) become
-    /// hashtables and lists become arrays.
-    /// </summary>
-    public static object? FromStored(object? value) => value switch
-    {
-        System.Collections.Generic.List<System.Collections.Generic.KeyValuePair<string, object?>> entries => entries.Aggregate(
-            new Hashtable(StringComparer.OrdinalIgnoreCase),
-            (table, entry) =>
-            {
-                table[entry.Key] = FromStored(entry.Value);
-                return table;
-            }),
-        System.Collections.Generic.List<object?> items => items.Select(FromStored).ToArray(),
-        _ => value,
-    };
-
     private static object? Plain(object? value)
     {
         switch (value)

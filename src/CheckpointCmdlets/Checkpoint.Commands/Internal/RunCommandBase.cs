@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Linq;
-using System.Reflection;
 using System.Threading;
 using Checkpoint.Store;
 using Checkpoint.Runs;
@@ -25,18 +24,18 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Samples in flight at once.</summary>
     [Parameter]
-    [ValidateRange(1, 1024)]
-    public int ThrottleLimit { get; set; } = 1;
+    [ValidateRange(KeptSettings.ThrottleLimitMin, KeptSettings.ThrottleLimitMax)]
+    public int ThrottleLimit { get; set; } = KeptSettings.ThrottleLimitDefault;
 
     /// <summary>Retries after a failed attempt.</summary>
     [Parameter]
-    [ValidateRange(0, 1000)]
-    public int MaxRetries { get; set; } = 3;
+    [ValidateRange(KeptSettings.MaxRetriesMin, KeptSettings.MaxRetriesMax)]
+    public int MaxRetries { get; set; } = KeptSettings.MaxRetriesDefault;
 
     /// <summary>The longest one attempt may take, in seconds.</summary>
     [Parameter]
-    [ValidateRange(0.001, 86400.0 * 7)]
-    public double TimeoutSeconds { get; set; }
+    [ValidateRange(KeptSettings.TimeoutSecondsMin, KeptSettings.TimeoutSecondsMax)]
+    public double TimeoutSeconds { get; set; } = KeptSettings.TimeoutSecondsDefault;
 
     /// <summary>Process at most this many pending samples per run.</summary>
     [Parameter]
@@ -53,13 +52,13 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>The base delay of the exponential backoff between retries, in seconds.</summary>
     [Parameter]
-    [ValidateRange(0.0, 3600.0)]
-    public double RetryDelaySeconds { get; set; } = 1;
+    [ValidateRange(KeptSettings.RetryDelaySecondsMin, KeptSettings.RetryDelaySecondsMax)]
+    public double RetryDelaySeconds { get; set; } = KeptSettings.RetryDelaySecondsDefault;
 
     /// <summary>The longest wait between retries, Retry-After included, in seconds.</summary>
     [Parameter]
-    [ValidateRange(0.0, 86400.0)]
-    public double MaxRetryDelaySeconds { get; set; } = 120;
+    [ValidateRange(KeptSettings.MaxRetryDelaySecondsMin, KeptSettings.MaxRetryDelaySecondsMax)]
+    public double MaxRetryDelaySeconds { get; set; } = KeptSettings.MaxRetryDelaySecondsDefault;
 
     /// <summary>Exception type names or HTTP status codes to treat as transient, beyond the built-in rule.</summary>
     [Parameter]
@@ -77,18 +76,18 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Transient failures in a row that mean the API is down.</summary>
     [Parameter]
-    [ValidateRange(1, int.MaxValue)]
-    public int MaxConsecutiveFailures { get; set; } = 10;
+    [ValidateRange(KeptSettings.MaxConsecutiveFailuresMin, KeptSettings.MaxConsecutiveFailuresMax)]
+    public int MaxConsecutiveFailures { get; set; } = KeptSettings.MaxConsecutiveFailuresDefault;
 
     /// <summary>The longest an API outage is waited out, in minutes.</summary>
     [Parameter]
-    [ValidateRange(0.0, 10080.0)]
-    public double MaxOutageMinutes { get; set; } = 10;
+    [ValidateRange(KeptSettings.MaxOutageMinutesMin, KeptSettings.MaxOutageMinutesMax)]
+    public double MaxOutageMinutes { get; set; } = KeptSettings.MaxOutageMinutesDefault;
 
     /// <summary>The first wait of an outage, in seconds; each later wait doubles.</summary>
     [Parameter]
-    [ValidateRange(0.0, 86400.0)]
-    public double OutageWaitSeconds { get; set; } = 30;
+    [ValidateRange(KeptSettings.OutageWaitSecondsMin, KeptSettings.OutageWaitSecondsMax)]
+    public double OutageWaitSeconds { get; set; } = KeptSettings.OutageWaitSecondsDefault;
 
     /// <summary>Modules to import into the runspaces of a parallel run (ThrottleLimit above 1, or -TimeoutSeconds).</summary>
     [Parameter]
@@ -105,7 +104,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>Stop the run cleanly once its total cost reaches this budget.</summary>
     [Parameter]
-    [ValidateRange(1e-9, double.MaxValue)]
+    [ValidateRange(KeptSettings.MaxCostMin, KeptSettings.MaxCostMax)]
     public decimal MaxCost { get; set; }
 
     /// <summary>For -WhatIf estimates before any sample has a cost: the expected cost of one sample.</summary>
@@ -113,22 +112,24 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [ValidateRange(0.0, double.MaxValue)]
     public decimal EstimatedCostPerSample { get; set; }
 
-    private static readonly (string Setting, string Parameter)[] s_savedParameters =
+    // The run-time parameters that set a kept setting of the run's definition (KeptSettings): a resume keeps
+    // what the start was given unless the parameter is given again.
+    private static readonly (string Parameter, Action<RunCommandBase, RunDefinition> Set)[] s_settingParameters =
     {
-        (RunSettings.MaxRetries, nameof(MaxRetries)),
-        (RunSettings.ThrottleLimit, nameof(ThrottleLimit)),
-        (RunSettings.TimeoutSeconds, nameof(TimeoutSeconds)),
-        (RunSettings.RetryDelaySeconds, nameof(RetryDelaySeconds)),
-        (RunSettings.MaxRetryDelaySeconds, nameof(MaxRetryDelaySeconds)),
-        (RunSettings.RetryOn, nameof(RetryOn)),
-        (RunSettings.NoRetryOn, nameof(NoRetryOn)),
-        (RunSettings.MaxConsecutiveFailures, nameof(MaxConsecutiveFailures)),
-        (RunSettings.MaxOutageMinutes, nameof(MaxOutageMinutes)),
-        (RunSettings.OutageWaitSeconds, nameof(OutageWaitSeconds)),
-        (RunSettings.ImportModule, nameof(ImportModule)),
-        (RunSettings.Pricing, nameof(Pricing)),
-        (RunSettings.PricingFile, nameof(PricingFile)),
-        (RunSettings.MaxCost, nameof(MaxCost)),
+        (nameof(MaxRetries), (c, d) => d.MaxRetries = c.MaxRetries),
+        (nameof(ThrottleLimit), (c, d) => d.ThrottleLimit = c.ThrottleLimit),
+        (nameof(TimeoutSeconds), (c, d) => d.TimeoutSeconds = c.TimeoutSeconds),
+        (nameof(RetryDelaySeconds), (c, d) => d.RetryDelaySeconds = c.RetryDelaySeconds),
+        (nameof(MaxRetryDelaySeconds), (c, d) => d.MaxRetryDelaySeconds = c.MaxRetryDelaySeconds),
+        (nameof(RetryOn), (c, d) => d.RetryOn = c.RetryOn),
+        (nameof(NoRetryOn), (c, d) => d.NoRetryOn = c.NoRetryOn),
+        (nameof(MaxConsecutiveFailures), (c, d) => d.MaxConsecutiveFailures = c.MaxConsecutiveFailures),
+        (nameof(MaxOutageMinutes), (c, d) => d.MaxOutageMinutes = c.MaxOutageMinutes),
+        (nameof(OutageWaitSeconds), (c, d) => d.OutageWaitSeconds = c.OutageWaitSeconds),
+        (nameof(ImportModule), (c, d) => d.ImportModule = c.ImportModule),
+        (nameof(Pricing), (c, d) => d.Pricing = c.Pricing),
+        (nameof(PricingFile), (c, d) => d.PricingFile = c.PricingFile),
+        (nameof(MaxCost), (c, d) => d.MaxCost = c.MaxCost),
     };
 
     private TerminationSignal? _termination;
@@ -167,116 +168,61 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     /// <summary>True when -WhatIf is in effect.</summary>
     protected bool IsWhatIf() => WhatIf.IsActive(this);
 
-    /// <summary>Copies the run-time parameters onto <paramref name="plan"/>, and keeps them in its settings for a resume.</summary>
+    /// <summary>
+    /// Sets the fields of <paramref name="plan"/>'s definition that the run-time parameters given on the command
+    /// line name, and what applies to this call alone (-Limit, -SkipFailed, -EstimatedCostPerSample, the price).
+    /// A field no parameter names keeps its value: the default for a start, what the run kept for a resume.
+    /// </summary>
     protected void ApplyRunParameters(RunPlan plan)
     {
+        RunDefinition definition = plan.Definition;
+        foreach ((string parameter, Action<RunCommandBase, RunDefinition> set) in s_settingParameters)
+        {
+            if (IsGiven(parameter))
+            {
+                set(this, definition);
+            }
+        }
+
         // Worker runspaces do not share the caller's location: module paths are kept absolute.
-        ImportModule = Array.ConvertAll(ImportModule, m => IsModulePath(m) ? CommandPaths.Resolve(this, m) : m);
-        plan.MaxRetries = MaxRetries;
-        plan.Limit = MyInvocation.BoundParameters.ContainsKey(nameof(Limit)) ? Limit : null;
+        definition.ImportModule = definition.ImportModule.Select(m => IsModulePath(m) ? CommandPaths.Resolve(this, m) : m).ToArray();
+        plan.Limit = IsGiven(nameof(Limit)) ? Limit : null;
         plan.SkipFailed = SkipFailed.IsPresent;
-        plan.ThrottleLimit = ThrottleLimit;
-        plan.Timeout = TimeoutSeconds > 0 ? TimeSpan.FromSeconds(TimeoutSeconds) : null;
-        plan.RetryDelay = TimeSpan.FromSeconds(RetryDelaySeconds);
-        plan.MaxRetryDelay = TimeSpan.FromSeconds(MaxRetryDelaySeconds);
-        plan.RetryRules = new RetryRules(RetryOn, NoRetryOn);
-        plan.MaxConsecutiveFailures = MaxConsecutiveFailures;
-        plan.MaxOutage = TimeSpan.FromMinutes(MaxOutageMinutes);
-        plan.OutageWait = TimeSpan.FromSeconds(OutageWaitSeconds);
-        plan.MaxCost = MaxCost > 0 ? MaxCost : null;
-        plan.EstimatedCostPerSample = MyInvocation.BoundParameters.ContainsKey(nameof(EstimatedCostPerSample)) ? EstimatedCostPerSample : null;
+        plan.EstimatedCostPerSample = IsGiven(nameof(EstimatedCostPerSample)) ? EstimatedCostPerSample : null;
         Costs.PricingTable pricing;
         try
         {
-            pricing = LoadPricing();
+            pricing = LoadPricing(definition);
         }
         catch (CheckpointException e)
         {
-            ThrowTerminatingError(ErrorRecords.From(e));
+            ErrorRecords.Report(this, e);
             throw;
         }
 
-        plan.Price = pricing.For(plan.Model);
-        if (plan.MaxCost is not null && plan.Price is null)
+        plan.Price = pricing.For(definition.Model);
+        if (definition.MaxCost is not null && plan.Price is null)
         {
-            WriteWarning($"-MaxCost is set, but the model '{plan.Model}' has no price in {pricing.Source}: only costs the block reports with $CheckpointContext.AddCost count toward the budget. Give its price with -Pricing or -PricingFile.");
-        }
-        foreach ((string setting, string parameter) in s_savedParameters)
-        {
-            plan.Settings[setting] = GetType().GetProperty(parameter)!.GetValue(this);
+            WriteWarning($"-MaxCost is set, but the model '{definition.Model}' has no price in {pricing.Source}: only costs the block reports with $CheckpointContext.AddCost count toward the budget. Give its price with -Pricing or -PricingFile.");
         }
     }
+
+    /// <summary>True when <paramref name="parameter"/> was given on the command line (or bound from the pipeline).</summary>
+    protected bool IsGiven(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
     // -Pricing, else -PricingFile, else the pricing.json shipped beside the module (when present).
-    private Costs.PricingTable LoadPricing()
+    private Costs.PricingTable LoadPricing(RunDefinition definition)
     {
-        if (Pricing is not null)
+        if (definition.Pricing is not null)
         {
-            return Costs.PricingTable.FromDictionary(Pricing);
+            return Costs.PricingTable.FromDictionary(definition.Pricing);
         }
 
-        string file = PricingFile is not null
-            ? CommandPaths.Resolve(this, PricingFile)
+        string file = definition.PricingFile is not null
+            ? CommandPaths.Resolve(this, definition.PricingFile)
             : System.IO.Path.Combine(System.IO.Path.GetDirectoryName(typeof(RunCommandBase).Assembly.Location) ?? ".", "pricing.json");
-        return PricingFile is null && !System.IO.File.Exists(file) ? Costs.PricingTable.Empty : Costs.PricingTable.FromFile(file);
+        return definition.PricingFile is null && !System.IO.File.Exists(file) ? Costs.PricingTable.Empty : Costs.PricingTable.FromFile(file);
     }
-
-    /// <summary>
-    /// Sets the run-time parameters that were not given from what <paramref name="state"/> kept, so a resume
-    /// runs as the start did unless told otherwise. Returns why a kept value cannot be used (a state file
-    /// changed by hand can hold anything), or null; the values are held to the parameters' own ranges, as
-    /// given values are, before any sample runs. Call it once, on a command whose run-time parameters still
-    /// hold their defaults.
-    /// </summary>
-    protected string? RestoreRunParameters(RunState state)
-    {
-        foreach ((string setting, string parameter) in s_savedParameters)
-        {
-            if (MyInvocation.BoundParameters.ContainsKey(parameter) || !state.Settings.TryGetValue(setting, out object? value) || value is null)
-            {
-                continue;
-            }
-
-            PropertyInfo property = GetType().GetProperty(parameter)!;
-            object? restored;
-            try
-            {
-                restored = LanguagePrimitives.ConvertTo(ConfigConverter.FromStored(value), property.PropertyType, CultureInfo.InvariantCulture);
-            }
-            catch (PSInvalidCastException)
-            {
-                return $"its state file keeps {setting} = {value}, which -{parameter} does not take";
-            }
-
-            // A parameter's own default (TimeoutSeconds 0: none) is kept as it is, in range or not.
-            if (!Equals(restored, property.GetValue(this))
-                && property.GetCustomAttribute<ValidateRangeAttribute>() is ValidateRangeAttribute range && !IsInRange(restored, range))
-            {
-                return string.Format(CultureInfo.InvariantCulture, "its state file keeps {0} = {1}, outside the range of -{2} ({3} to {4})", setting, restored, parameter, range.MinRange, range.MaxRange);
-            }
-
-            property.SetValue(this, restored);
-        }
-
-        return null;
-    }
-
-    // Compared in the bounds' own type: a bound need not fit the parameter's type (-MaxCost is a decimal, and
-    // its upper bound double.MaxValue is beyond any decimal). A value the bounds' type cannot hold is out of range.
-    private static bool IsInRange(object? value, ValidateRangeAttribute range)
-    {
-        try
-        {
-            return value is not null && CompareTo(value, range.MinRange) >= 0 && CompareTo(value, range.MaxRange) <= 0;
-        }
-        catch (PSInvalidCastException)
-        {
-            return false;
-        }
-    }
-
-    private static int CompareTo(object value, object bound) =>
-        ((IComparable)LanguagePrimitives.ConvertTo(value, bound.GetType(), CultureInfo.InvariantCulture)).CompareTo(bound);
 
     private static bool IsModulePath(string module) =>
         module.IndexOfAny(new[] { '/', '\\' }) >= 0 || module.StartsWith("~", StringComparison.Ordinal)
@@ -291,9 +237,9 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     // Each -ImportModule entry must name a file or folder, or a module on PSModulePath, before anything runs:
     // a worker runspace would otherwise open without it, and every sample would fail on its commands.
-    private void CheckImportModule()
+    private void CheckImportModule(RunDefinition definition)
     {
-        foreach (string module in ImportModule)
+        foreach (string module in definition.ImportModule)
         {
             if (_modulesFound.Contains(module))
             {
@@ -304,7 +250,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             if (!(isPath ? System.IO.File.Exists(module) || System.IO.Directory.Exists(module) : IsOnModulePath(module)))
             {
                 throw new CheckpointException(
-                    ErrorRecords.ImportModuleNotFound,
+                    ErrorIds.ImportModuleNotFound,
                     $"-ImportModule '{module}' names no module: it is {(isPath ? "not an existing file or folder" : "not on PSModulePath")}. Give the path of its .psd1 or .psm1, or install it.")
                 { Target = module };
             }
@@ -315,16 +261,17 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
     /// <summary>
     /// Runs <paramref name="plan"/> with <paramref name="block"/>, or, under -WhatIf, says what it would do.
-    /// Writes the summary. A problem with this run's input is written as an error and the next run goes on;
-    /// a failure to write a checkpoint stops the command.
+    /// Writes the summary. An error ends the command or is written while the next run goes on, as
+    /// <see cref="ErrorIds.EndsCommand"/> says.
     /// </summary>
     protected void Run(RunPlan plan, ScriptBlock block)
     {
         var engine = new RunEngine(plan);
         try
         {
-            CheckImportModule();
-            string target = plan.Model + " on " + plan.DatasetPath + (plan.Shard is null ? string.Empty : " shard " + plan.Shard);
+            RunDefinition definition = plan.Definition;
+            CheckImportModule(definition);
+            string target = definition.Model + " on " + definition.DatasetPath + (definition.Shard is null ? string.Empty : " shard " + definition.Shard);
             if (IsWhatIf())
             {
                 RunPreview preview = engine.Preview();
@@ -351,7 +298,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
-            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), plan.RetryRules, ImportModule, SessionState.Path.CurrentFileSystemLocation.ProviderPath, plan.RunsInline ? 0 : plan.ThrottleLimit);
+            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), definition.RetryRules, definition.ImportModule.ToArray(), SessionState.Path.CurrentFileSystemLocation.ProviderPath, definition.RunsInline ? 0 : definition.ThrottleLimit);
             RunSummary summary;
             try
             {
@@ -368,13 +315,11 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
 
             WriteObject(summary);
         }
-        catch (CheckpointException e) when (e.ErrorId is ErrorIds.CheckpointWriteFailed or ErrorIds.OutputDirectoryUnwritable or ErrorIds.ApiOutage or ErrorIds.LeaseLost or ErrorIds.InvalidLeaseSeconds or Costs.PricingTable.InvalidPricing)
-        {
-            ThrowTerminatingError(ErrorRecords.From(e));
-        }
         catch (CheckpointException e)
         {
-            WriteError(ErrorRecords.From(e));
+            // A problem with this run's input is written and the next run goes on; what ends the command
+            // (a checkpoint that could not be written, an outage, a lost lease) is for the table to say.
+            ErrorRecords.Report(this, e);
         }
     }
 }

@@ -32,21 +32,21 @@ internal static class RunSelector
             }
             catch (WildcardPatternException e)
             {
-                cmdlet.WriteError(ErrorRecords.Create(
-                    ErrorRecords.RunNotFound,
-                    ErrorCategory.ObjectNotFound,
+                ErrorRecords.Report(
+                    cmdlet,
+                    ErrorIds.RunNotFound,
                     $"'{runId}' names no run: it is not a valid run id or wildcard pattern ({e.Message}). Escape a literal [ or ] with a backtick.",
-                    runId));
+                    runId);
                 continue;
             }
 
             if (matches.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(runId))
             {
-                cmdlet.WriteError(ErrorRecords.Create(
-                    ErrorRecords.RunNotFound,
-                    ErrorCategory.ObjectNotFound,
+                ErrorRecords.Report(
+                    cmdlet,
+                    ErrorIds.RunNotFound,
                     $"No run '{runId}' in '{directory}'. Get-CheckpointStats -OutputDirectory '{directory}' lists the runs there.",
-                    runId));
+                    runId);
             }
 
             found.AddRange(matches.Where(m => !found.Any(f => f.RunId == m.RunId)));
@@ -57,12 +57,25 @@ internal static class RunSelector
 
     /// <summary>
     /// The runs a reader cmdlet names: by <paramref name="path"/> when <paramref name="byPath"/>, else by
-    /// <paramref name="runIds"/> in <paramref name="outputDirectory"/>. Problems are written as errors.
+    /// <paramref name="runIds"/> in <paramref name="outputDirectory"/>. Problems are written as errors. A path
+    /// in <paramref name="seen"/> is of a run this command has had already (another shard's file piped in
+    /// after the first): it is skipped, and the files of every run found by path are added.
     /// </summary>
-    public static IReadOnlyList<RunSet> Resolve(PSCmdlet cmdlet, bool byPath, string path, string outputDirectory, string[]? runIds) =>
-        byPath
-            ? (ByPath(cmdlet, path) is RunSet one ? new[] { one } : Array.Empty<RunSet>())
-            : ByRunId(cmdlet, CommandPaths.Resolve(cmdlet, outputDirectory), runIds);
+    public static IReadOnlyList<RunSet> Resolve(PSCmdlet cmdlet, bool byPath, string path, string outputDirectory, string[]? runIds, ISet<string> seen)
+    {
+        if (!byPath)
+        {
+            return ByRunId(cmdlet, CommandPaths.Resolve(cmdlet, outputDirectory), runIds);
+        }
+
+        if (seen.Contains(CommandPaths.Resolve(cmdlet, path)) || ByPath(cmdlet, path) is not RunSet one)
+        {
+            return Array.Empty<RunSet>();
+        }
+
+        seen.UnionWith(one.Parts.Select(p => p.ResultsPath));
+        return new[] { one };
+    }
 
     /// <summary>The run whose results file is <paramref name="path"/>, or null after writing an error.</summary>
     public static RunSet? ByPath(PSCmdlet cmdlet, string path)
@@ -71,13 +84,13 @@ internal static class RunSelector
         RunSet? set = File.Exists(full) ? RunSet.FromResultsPath(full) : null;
         if (set is null)
         {
-            cmdlet.WriteError(ErrorRecords.Create(
-                File.Exists(full) ? ErrorRecords.NotACheckpointFile : ErrorRecords.RunNotFound,
-                File.Exists(full) ? ErrorCategory.InvalidArgument : ErrorCategory.ObjectNotFound,
+            ErrorRecords.Report(
+                cmdlet,
+                File.Exists(full) ? ErrorIds.NotACheckpointFile : ErrorIds.RunNotFound,
                 File.Exists(full)
                     ? $"'{full}' is not a checkpoint results file: its name must be {{RunId}}.jsonl or {{RunId}}_shard-k-of-n.jsonl."
                     : $"'{full}' does not exist. Give the path of a run's .jsonl file.",
-                path));
+                path);
         }
 
         return set;

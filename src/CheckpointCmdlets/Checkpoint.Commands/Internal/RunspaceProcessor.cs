@@ -45,7 +45,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
         catch (Exception e) when (e is RuntimeException or RunspaceOpenModuleLoadException)
         {
             _runspace.Dispose();
-            throw new CheckpointException(ErrorRecords.ImportModuleFailed, $"A module of -ImportModule failed to import into a worker runspace: {e.Message}", e);
+            throw new CheckpointException(ErrorIds.ImportModuleFailed, $"A module of -ImportModule failed to import into a worker runspace: {e.Message}", e);
         }
 
         try

@@ -14,9 +14,6 @@ namespace Checkpoint.Costs;
 /// </summary>
 public sealed class PricingTable
 {
-    /// <summary>The error id for a pricing that cannot be read.</summary>
-    public const string InvalidPricing = nameof(InvalidPricing);
-
     private readonly Dictionary<string, ModelPrice> _prices;
 
     private PricingTable(Dictionary<string, ModelPrice> prices, string source)
@@ -117,5 +114,5 @@ public sealed class PricingTable
         amount >= 0 ? amount : throw Invalid(source, string.Format(CultureInfo.InvariantCulture, "{0} of '{1}' is negative ({2})", name, model, amount));
 
     private static CheckpointException Invalid(string source, string problem) =>
-        new(InvalidPricing, $"The pricing in {source} cannot be used: {problem.TrimEnd('.')}. Give each model @{{ InputPerMillion = 2.50; OutputPerMillion = 10.00 }}.") { Target = source };
+        new(ErrorIds.InvalidPricing, $"The pricing in {source} cannot be used: {problem.TrimEnd('.')}. Give each model @{{ InputPerMillion = 2.50; OutputPerMillion = 10.00 }}.") { Target = source };
 }

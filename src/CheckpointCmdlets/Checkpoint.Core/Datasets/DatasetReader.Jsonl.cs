@@ -87,7 +87,7 @@ public static partial class DatasetReader
             // A row the caller does not need is read by its id alone, as IdOf would read it.
             if (idField.State > 0 && needsFields is not null && FirstProperty(document.RootElement, idField.Name!) is JsonElement idValue)
             {
-                string id = CheckedId(Convert.ToString(ToFieldValue(idValue), CultureInfo.InvariantCulture) ?? string.Empty, idField.Name!, path, lineNumber);
+                string id = SampleIds.CheckedId(Convert.ToString(ToFieldValue(idValue), CultureInfo.InvariantCulture) ?? string.Empty, idField.Name!, path, lineNumber);
                 passedId = needsFields(id) ? null : id;
             }
 
@@ -110,7 +110,7 @@ public static partial class DatasetReader
 
         if (idField.State == 0)
         {
-            int index = FindIdColumn(fields.Select(f => f.Key).ToArray(), idColumn, path);
+            int index = SampleIds.FindIdColumn(fields.Select(f => f.Key).ToArray(), idColumn, path);
             idField.State = index >= 0 ? 1 : -1;
             idField.Name = index >= 0 ? fields[index].Key : null;
             idField.Utf8Name = index >= 0 ? Encoding.UTF8.GetBytes(fields[index].Key) : null;
@@ -123,7 +123,7 @@ public static partial class DatasetReader
             throw new DatasetException(ErrorIds.EmptySampleId, path, $"'{path}' line {lineNumber} has no '{idField.Name}' field, which the first row has. Give every row an id.", lineNumber);
         }
 
-        return new Sample(IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
+        return new Sample(SampleIds.IdOf(fields, idIndex, path, lineNumber), lineNumber, fields);
     }
 
     // The id of a JSONL row read from its bytes, when the row is a JSON object whose first property named

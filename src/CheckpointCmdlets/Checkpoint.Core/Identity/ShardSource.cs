@@ -13,12 +13,9 @@ namespace Checkpoint.Identity;
 /// </summary>
 public static class ShardSource
 {
-    /// <summary>The error id when no scheduler variables are found or they do not describe a shard.</summary>
-    public const string ShardAutoFailed = nameof(ShardAutoFailed);
-
     /// <summary>
     /// The shard the environment describes, and a sentence naming the source. Throws
-    /// <see cref="CheckpointException"/> (<see cref="ShardAutoFailed"/>) with what was looked for.
+    /// <see cref="CheckpointException"/> (<see cref="ErrorIds.ShardAutoFailed"/>) with what was looked for.
     /// </summary>
     public static (ShardSpec Shard, string Source) Resolve(IDictionary environment, int? shardCount)
     {
@@ -107,5 +104,5 @@ public static class ShardSource
     private static string? Get(IDictionary environment, string name) =>
         environment.Contains(name) && environment[name] is string value && value.Length > 0 ? value : null;
 
-    private static CheckpointException Fail(string message) => new(ShardAutoFailed, message);
+    private static CheckpointException Fail(string message) => new(ErrorIds.ShardAutoFailed, message);
 }

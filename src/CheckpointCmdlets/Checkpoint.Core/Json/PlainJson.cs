@@ -143,6 +143,23 @@ public static class PlainJson
         }
     }
 
+    /// <summary>
+    /// Turns what <see cref="ToPlain"/> made into what a PowerShell user passed in the first place: objects
+    /// become hashtables whose keys ignore case, as <c>@{}</c> does, and arrays become object arrays.
+    /// </summary>
+    public static object? ToTables(object? plain) => plain switch
+    {
+        List<KeyValuePair<string, object?>> entries => entries.Aggregate(
+            new Hashtable(StringComparer.OrdinalIgnoreCase),
+            (table, entry) =>
+            {
+                table[entry.Key] = ToTables(entry.Value);
+                return table;
+            }),
+        List<object?> items => items.Select(ToTables).ToArray(),
+        _ => plain,
+    };
+
     /// <summary>Turns a JSON element into plain values: objects become ordered dictionaries of string keys.</summary>
     public static object? ToPlain(JsonElement element)
     {

@@ -5,7 +5,7 @@ namespace Checkpoint.Runs;
 
 /// <summary>
 /// The run's circuit breaker. Every attempt's outcome is reported; after
-/// <see cref="RunPlan.MaxConsecutiveFailures"/> transient failures in a row (across samples) it opens: the
+/// <see cref="RunDefinition.MaxConsecutiveFailures"/> transient failures in a row (across samples) it opens: the
 /// API is taken to be down, retries stop (the samples stay pending) and the dispatcher waits, then probes
 /// with one sample. Any answer that is not a transient failure closes it again. The failures of the streak
 /// that opens it are all the outage's, those of samples whose retries they used up before it opened too: the

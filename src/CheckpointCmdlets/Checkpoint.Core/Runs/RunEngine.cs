@@ -20,13 +20,15 @@ namespace Checkpoint.Runs;
 public sealed class RunEngine
 {
     private readonly RunPlan _plan;
+    private readonly RunDefinition _definition;
     private readonly RunIdentity _identity;
 
     /// <summary>Prepares a run of <paramref name="plan"/>.</summary>
     public RunEngine(RunPlan plan)
     {
         _plan = plan;
-        _identity = RunIdentity.Create(plan.DatasetPath, plan.Model, plan.Config, plan.Seed);
+        _definition = plan.Definition;
+        _identity = RunIdentity.Create(_definition.DatasetPath, _definition.Model, _definition.Config, _definition.Seed);
     }
 
     /// <summary>The run's identity (dataset, model and config hash).</summary>
@@ -44,38 +46,38 @@ public sealed class RunEngine
     /// <summary>Counts what the run would do without creating or changing any file.</summary>
     public RunPreview Preview()
     {
-        DatasetInfo dataset = DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        DatasetInfo dataset = DatasetReader.Scan(_definition.DatasetPath, _definition.IdColumn, InShard);
         RunFiles files = ResolveFiles();
         CheckSameDataset(files, dataset, StateFile.Read(files.StatePath).State);
         bool exists = File.Exists(files.ResultsPath);
         CheckpointIndex index = CheckpointLoader.Load(files.ResultsPath);
         CheckpointIndex? others = LoadOtherParts(files);
-        int completed = 0, failed = 0, toProcess = 0;
-        foreach (Sample sample in DatasetReader.Read(_plan.DatasetPath, _plan.IdColumn))
+        var selection = new SampleSelection(_plan, index, others);
+        var tally = new RunTally();
+        int toProcess = 0;
+        foreach ((Sample _, SampleEntry? entry) in selection.Pending(tally, verbose: null, CancellationToken.None))
         {
-            if (!InShard(sample.Id))
-            {
-                continue;
-            }
-
-            SampleEntry? entry = Winning(index.Samples.TryGetValue(sample.Id, out SampleEntry own) ? own : null, others, sample.Id);
-            completed += entry?.Status == RecordStatus.Completed ? 1 : 0;
-            failed += entry?.IsFailed == true ? 1 : 0;
-            if (ShouldProcess(entry) && (_plan.Limit is null || toProcess < _plan.Limit))
-            {
-                toProcess++;
-            }
+            toProcess++;
+            tally.Count(entry?.Status, entry?.IsFailed ?? false);
         }
 
-        decimal cost = index.Usage.Cost + (others?.Usage.Cost ?? 0);
-        decimal? perSample = completed > 0 && cost > 0 ? cost / completed : _plan.EstimatedCostPerSample;
-        return new RunPreview(files.RunId, files.ResultsPath, exists, dataset.IncludedCount, completed, failed, toProcess, cost, perSample);
+        RunTotals totals = RunTotals.OfDataset(
+            dataset.IncludedCount,
+            tally.Completed,
+            tally.Failed,
+            index.Usage.InputTokens + (others?.Usage.InputTokens ?? 0),
+            index.Usage.OutputTokens + (others?.Usage.OutputTokens ?? 0),
+            index.Usage.Cost + (others?.Usage.Cost ?? 0));
+
+        // Completed samples that cost nothing so far say nothing of what the next ones will cost.
+        decimal? perSample = (totals.Cost > 0 ? totals.CostPerCompleted : null) ?? _plan.EstimatedCostPerSample;
+        return new RunPreview(files.RunId, files.ResultsPath, exists, totals.Total, totals.Completed, totals.Failed, toProcess, totals.Cost, perSample);
     }
 
     /// <summary>
     /// Runs every pending sample (and, unless the plan says otherwise, every failed one) through the
     /// processors of <paramref name="factory"/>: on the caller's thread when it offers an inline processor,
-    /// else on <see cref="RunPlan.ThrottleLimit"/> worker threads. Every observer call comes on the caller's
+    /// else on <see cref="RunDefinition.ThrottleLimit"/> worker threads. Every observer call comes on the caller's
     /// thread. Cancelling <paramref name="cancellationToken"/> stops the run cleanly: samples in flight stay
     /// pending, the files are synced, and the state says Interrupted.
     /// </summary>
@@ -85,7 +87,7 @@ public sealed class RunEngine
         DateTime today = _plan.UtcNow();
         RunFiles files = FilesOf(ResolveRunId(today));
         StateReadResult earlier = StateFile.Read(files.StatePath);
-        DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_plan.DatasetPath, _plan.IdColumn, InShard);
+        DatasetInfo dataset = EarlierScan(earlier) ?? DatasetReader.Scan(_definition.DatasetPath, _definition.IdColumn, InShard);
         CheckSameDataset(files, dataset, earlier.State);
 
         // Settled here, where the run's files are about to be created, and not before the checks above, so that
@@ -105,7 +107,7 @@ public sealed class RunEngine
             observer.Verbose("Loading existing checkpoint from " + files.ResultsPath);
         }
 
-        using CheckpointStore store = CheckpointStore.Open(files, _plan.CheckpointEvery, dataset.IncludedCount, notify: observer.Warning);
+        using CheckpointStore store = CheckpointStore.Open(files, _definition.CheckpointEvery, dataset.IncludedCount, notify: observer.Warning);
         foreach (string warning in store.Warnings)
         {
             observer.Warning(warning);
@@ -127,7 +129,7 @@ public sealed class RunEngine
             observer.Verbose(string.Format(CultureInfo.InvariantCulture, "Loaded {0} completed samples from the run's other shard files", others.CompletedCount));
         }
 
-        var session = new RunSession(this, _plan, store, others, dataset, observer, clock);
+        var session = new RunSession(_plan, store, others, dataset, observer, clock);
         Exception? fatal = null;
         try
         {
@@ -155,25 +157,7 @@ public sealed class RunEngine
 
     private string ResolveRunId(DateTime today) => _plan.RunId ?? _identity.ResolveRunId(_plan.OutputDirectory, today);
 
-    private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _plan.Shard);
-
-    /// <summary>
-    /// The winning record of <paramref name="sampleId"/> given its entry in the run's own file, <paramref name="own"/>,
-    /// and the run's other parts, by the rule every reader of a run follows (<see cref="RecordMerge.AcrossFiles"/>;
-    /// an exact tie of times goes to the run's own file).
-    /// </summary>
-    [MethodImpl(JitOptions.Optimized)]
-    internal static SampleEntry? Winning(SampleEntry? own, CheckpointIndex? others, string sampleId)
-    {
-        SampleEntry theirs = default;
-        bool inOthers = others is not null && others.Samples.TryGetValue(sampleId, out theirs);
-        if (own is SampleEntry mine && inOthers)
-        {
-            return RecordMerge.AcrossFiles(mine, theirs);
-        }
-
-        return own ?? (inOthers ? theirs : null);
-    }
+    private RunFiles FilesOf(string runId) => new(_plan.OutputDirectory, runId, _definition.Shard);
 
     // A resume of a run whose dataset has the size and last write time of its last full pass, with the same
     // id column and shard, trusts that pass (validation, counts, fingerprint) instead of reading the file twice.
@@ -181,14 +165,14 @@ public sealed class RunEngine
     {
         RunState? state = read.State;
         if (read.Status != StateReadStatus.Valid || state?.DatasetFingerprint is not DatasetFingerprint fingerprint || state.DatasetPath is null
-            || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_plan.DatasetPath), StringComparison.Ordinal)
-            || state.IdColumn != _plan.IdColumn || state.Shard != _plan.Shard?.ToString() || state.TotalSamples <= 0
-            || !fingerprint.LooksUnchanged(_plan.DatasetPath))
+            || !string.Equals(Path.GetFullPath(state.DatasetPath), Path.GetFullPath(_definition.DatasetPath), StringComparison.Ordinal)
+            || state.IdColumn != _definition.IdColumn || state.Shard != _definition.Shard?.ToString() || state.TotalSamples <= 0
+            || !fingerprint.LooksUnchanged(_definition.DatasetPath))
         {
             return null;
         }
 
-        return DatasetInfo.FromEarlierScan(_plan.DatasetPath, state.TotalSamples, fingerprint);
+        return DatasetInfo.FromEarlierScan(_definition.DatasetPath, state.TotalSamples, fingerprint);
     }
 
     // A run id names a dataset by its file name, so two files of one name (a split's main/test.csv and
@@ -214,7 +198,7 @@ public sealed class RunEngine
             };
         }
 
-        string idColumn = _plan.IdColumn ?? DatasetReader.DefaultIdColumn;
+        string idColumn = _definition.IdColumn ?? DatasetReader.DefaultIdColumn;
         if (!string.Equals(state.IdColumn ?? DatasetReader.DefaultIdColumn, idColumn, StringComparison.Ordinal))
         {
             throw new CheckpointException(
@@ -235,24 +219,9 @@ public sealed class RunEngine
         return paths.Count == 0 ? null : CheckpointLoader.Load(paths);
     }
 
-    /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
+    // For the scan, which comes before the run's files are read and with them its selection.
     [MethodImpl(JitOptions.Optimized)]
-    internal bool InShard(string sampleId) => _plan.Shard is null || SampleSeeds.ShardOf(sampleId, _plan.Shard.Count) == _plan.Shard.Index - 1;
-
-    /// <summary>
-    /// True when a sample with this winning record is to be processed: never attempted, left pending by a
-    /// failed attempt that was not final, failed for good (unless -SkipFailed), or anything with -NoResume.
-    /// </summary>
-    [MethodImpl(JitOptions.Optimized)]
-    internal bool ShouldProcess(SampleEntry? entry)
-    {
-        if (entry is not SampleEntry e || _plan.NoResume)
-        {
-            return true;
-        }
-
-        return e.Status != RecordStatus.Completed && (!e.IsFailed || !_plan.SkipFailed);
-    }
+    private bool InShard(string sampleId) => SampleSelection.InShard(_definition.Shard, sampleId);
 
     private void PrepareState(CheckpointStore store, DatasetInfo dataset, IRunObserver observer)
     {
@@ -264,12 +233,8 @@ public sealed class RunEngine
 
         state.DatasetPath = dataset.Path;
         state.DatasetFingerprint = dataset.Fingerprint;
-        state.IdColumn = _plan.IdColumn;
-        state.Model = _plan.Model;
         state.ConfigJson = ConfigJsonOf(_identity.CanonicalConfig);
         state.ConfigHash = _identity.ConfigHash;
-        state.Seed = _plan.Seed;
-        state.Shard = _plan.Shard?.ToString();
         state.TotalSamples = dataset.IncludedCount;
         state.Status = RunStatus.Running;
         if (state.StartedAt == default)
@@ -277,10 +242,7 @@ public sealed class RunEngine
             state.StartedAt = DateTimeOffset.UtcNow;
         }
 
-        foreach (var setting in _plan.Settings)
-        {
-            state.Settings[setting.Key] = setting.Value;
-        }
+        _definition.WriteTo(state);
     }
 
     // The canonical config is {"model":..,"config":{..},"seed":..}; the state keeps the config part.

@@ -14,7 +14,7 @@ namespace Checkpoint.Runs;
 /// <see cref="Remove"/>: whether a part is running comes from its lease, read-only, so readers work on a
 /// read-only copy and never stand in a writer's way.
 /// </summary>
-public sealed class RunSet
+public sealed partial class RunSet
 {
     private RunSet(string directory, string runId, IReadOnlyList<RunFiles> parts)
     {
@@ -276,47 +276,36 @@ public sealed class RunSet
         List<RunState> known = states.Where(s => s.State is not null).Select(s => s.State!).ToList();
         RunState? first = known.OrderBy(s => s.StartedAt).FirstOrDefault();
         bool sharded = parts.Any(p => p.Shard is not null);
-        int total = wholeRun && sharded
+        int keptTotal = wholeRun && sharded
             ? known.Select(s => s.DatasetFingerprint?.Rows ?? 0).DefaultIfEmpty(0).Max()
             : known.Select(s => s.TotalSamples).DefaultIfEmpty(0).Max();
-        total = Math.Max(total, index.CompletedCount + index.FailedCount);
-        int completed = index.CompletedCount;
+        RunTotals totals = RunTotals.OfFiles(index, keptTotal);
         LeaseOptions lease = LeaseOptions.FromEnvironment();
-        bool locked = parts.Any(p => RunLock.Probe(p, lease).Live);
-        string status = locked ? nameof(RunStatus.Running)
-            : known.Count < states.Count ? UnknownStatus
-            : total > 0 && completed >= total ? nameof(RunStatus.Completed)
-            : known.Any(s => s.Status == RunStatus.Interrupted) ? nameof(RunStatus.Interrupted)
-            : known.Any(s => s.Status == RunStatus.BudgetReached) ? nameof(RunStatus.BudgetReached)
-            : nameof(RunStatus.Incomplete);
-        DateTimeOffset? last = known.Count > 0 ? known.Max(s => s.LastCheckpoint) : null;
-        if (last is null && index.LastRecordTicks > 0)
-        {
-            last = new DateTimeOffset(index.LastRecordTicks, TimeSpan.Zero);
-        }
-
-        int pending = Math.Max(0, total - completed - index.FailedCount);
-        decimal average = completed > 0 ? index.Usage.Cost / completed : 0;
+        string status = totals.StatusOfFiles(
+            running: parts.Any(p => RunLock.Probe(p, lease).Live),
+            unknown: known.Count < states.Count ? UnknownStatus : null,
+            known);
+        decimal average = totals.CostPerCompleted ?? 0;
         return new RunStats
         {
-            InputTokens = index.Usage.InputTokens,
-            OutputTokens = index.Usage.OutputTokens,
-            TotalCost = index.Usage.Cost,
+            InputTokens = totals.InputTokens,
+            OutputTokens = totals.OutputTokens,
+            TotalCost = totals.Cost,
             AverageCostPerSample = decimal.Round(average, 6),
-            EstimatedRemainingCost = decimal.Round(average * (pending + index.FailedCount), 6),
+            EstimatedRemainingCost = totals.RemainingCost(average),
             RunId = RunId,
             Dataset = first?.DatasetPath ?? string.Empty,
             Model = first?.Model ?? string.Empty,
             ConfigHash = first?.ConfigHash ?? RunId.Substring(RunId.Length - 8),
             Shards = string.Join(",", parts.Where(p => p.Shard is not null).Select(p => p.Shard!.ToString())),
-            TotalSamples = total,
-            CompletedSamples = completed,
-            FailedSamples = index.FailedCount,
-            PendingSamples = Math.Max(0, total - completed - index.FailedCount),
+            TotalSamples = totals.Total,
+            CompletedSamples = totals.Completed,
+            FailedSamples = totals.Failed,
+            PendingSamples = totals.Pending,
             ErrorCount = index.ErrorCount,
-            PercentComplete = total == 0 ? 0 : Math.Round(completed * 100.0 / total, 2),
+            PercentComplete = totals.PercentComplete,
             StartedAt = first?.StartedAt.UtcDateTime,
-            LastCheckpoint = last?.UtcDateTime,
+            LastCheckpoint = RunTotals.LastCheckpoint(known, index)?.UtcDateTime,
             Status = status,
             OutputDirectory = Directory,
             Path = parts.Count > 0 ? parts[0].ResultsPath : string.Empty,

@@ -28,6 +28,7 @@ internal sealed class SampleRunner
     private static readonly ResiliencePropertyKey<Attempt> s_attemptKey = new("checkpoint.attempt");
 
     private readonly RunPlan _plan;
+    private readonly RunDefinition _definition;
     private readonly CheckpointStore _store;
     private readonly OutageBreaker _breaker;
     private readonly SecretMasker _masker;
@@ -39,11 +40,12 @@ internal sealed class SampleRunner
     public SampleRunner(RunPlan plan, CheckpointStore store, OutageBreaker breaker)
     {
         _plan = plan;
+        _definition = plan.Definition;
         _store = store;
         _breaker = breaker;
-        _masker = new SecretMasker(plan.Config);
+        _masker = new SecretMasker(_definition.Config);
         _retry = new Lazy<ResiliencePipeline<SampleOutcome>>(NewRetryPipeline);
-        _timeout = plan.Timeout is TimeSpan limit ? new ResiliencePipelineBuilder().AddTimeout(limit).Build() : null;
+        _timeout = _definition.Timeout is TimeSpan limit ? new ResiliencePipelineBuilder().AddTimeout(limit).Build() : null;
     }
 
     /// <summary>Where verbose messages and finished samples go.</summary>
@@ -136,7 +138,7 @@ internal sealed class SampleRunner
 
     // Whether an attempt that ended with this outcome gets another (while retries are left).
     private bool ShouldRetry(SampleOutcome? outcome) =>
-        _plan.MaxRetries > 0 && outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry;
+        _definition.MaxRetries > 0 && outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry;
 
     // The retries after a first attempt that ended with <paramref name="first"/>: the pipeline is handed that
     // outcome as its first execution's, so that it counts, waits and records exactly as if it had run it.
@@ -159,14 +161,14 @@ internal sealed class SampleRunner
         new ResiliencePipelineBuilder<SampleOutcome>()
             .AddRetry(new RetryStrategyOptions<SampleOutcome>
             {
-                MaxRetryAttempts = _plan.MaxRetries,
+                MaxRetryAttempts = _definition.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = _plan.RetryDelay,
-                MaxDelay = _plan.MaxRetryDelay,
+                Delay = _definition.RetryDelay,
+                MaxDelay = _definition.MaxRetryDelay,
                 ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome.Result)),
                 DelayGenerator = args => new ValueTask<TimeSpan?>(
-                    args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _plan.MaxRetryDelay ? asked : _plan.MaxRetryDelay) : null),
+                    args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _definition.MaxRetryDelay ? asked : _definition.MaxRetryDelay) : null),
                 OnRetry = args =>
                 {
                     Attempt attempt = args.Context.Properties.GetValue(s_attemptKey, null!);
@@ -182,7 +184,7 @@ internal sealed class SampleRunner
     {
         cancellationToken.ThrowIfCancellationRequested();
         attempt.Number++;
-        var context = attempt.Context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _plan.Model, _plan.BlockConfig ?? _plan.Config, _plan.Seed, _plan.Shard?.ToString());
+        var context = attempt.Context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _definition.Model, _plan.BlockConfig ?? _definition.Config, _definition.Seed, _definition.Shard?.ToString());
         attempt.StartedAt = DateTimeOffset.UtcNow;
         attempt.Timer.Restart();
         SampleOutcome outcome;
@@ -196,7 +198,7 @@ internal sealed class SampleRunner
         {
             outcome = SampleOutcome.Failure(
                 typeof(TimeoutException).FullName!,
-                string.Format(CultureInfo.InvariantCulture, "The attempt took longer than {0} s (-TimeoutSeconds) and was stopped.", _plan.Timeout!.Value.TotalSeconds),
+                string.Format(CultureInfo.InvariantCulture, "The attempt took longer than {0} s (-TimeoutSeconds) and was stopped.", _definition.Timeout!.Value.TotalSeconds),
                 transient: true);
         }
 
@@ -228,7 +230,7 @@ internal sealed class SampleRunner
             StartedAt = attempt.StartedAt,
             CompletedAt = attempt.StartedAt + attempt.Timer.Elapsed,
             DurationMs = attempt.Timer.Elapsed.TotalMilliseconds,
-            Shard = _plan.Shard?.ToString(),
+            Shard = _definition.Shard?.ToString(),
             OutputJson = outcome.Succeeded ? outcome.OutputJson : null,
             OutputJsonChecked = outcome.Succeeded && outcome.OutputJsonChecked,
             Error = outcome.Succeeded ? null : new RecordError

@@ -206,7 +206,7 @@ public static class CheckpointLoader
             return false;
         }
 
-        return RecordCodec.TryReadSummary(line, out summary, out reason);
+        return RecordSummaryReader.TryRead(line, out summary, out reason);
     }
 
     private static void Merge(Dictionary<string, SampleEntry> samples, RecordSummary summary, int fileIndex, long offset, int length)

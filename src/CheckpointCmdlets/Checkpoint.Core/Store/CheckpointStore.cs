@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -9,11 +8,12 @@ using Checkpoint.IO;
 namespace Checkpoint.Store;
 
 /// <summary>
-/// A run (or shard) open for writing: it holds the run's lock and lease, has loaded and repaired the JSONL, and owns
-/// the single writer, the errors log and the state file. Records reach the file through Append, each handed
-/// to the operating system before it returns. Every <see cref="CheckpointEvery"/> records a background
-/// thread fsyncs the files and rewrites the state atomically (a group commit: the appending threads never
-/// wait for a disk flush), at most once every <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a
+/// A run (or shard) open for writing: it holds the run's lock and lease, has loaded and repaired the JSONL
+/// (<see cref="StoreRecovery"/>), and owns the single writer, the errors log and the state file. Records reach
+/// the file through Append, each handed to the operating system before it returns. Every
+/// <see cref="CheckpointEvery"/> records a background thread fsyncs the files and rewrites the state
+/// atomically (<see cref="GroupCommit"/>: the appending threads never wait for a disk flush), at most once
+/// every <see cref="MinCommitInterval"/>; <see cref="Close"/> takes a
 /// last checkpoint in the foreground. A failed checkpoint makes the next append throw. Every write (a record
 /// or a batch of them, and each checkpoint) is fenced: it happens only while the lease holds.
 /// </summary>
@@ -35,11 +35,7 @@ public sealed class CheckpointStore : IDisposable
     private readonly ErrorLog _errorLog;
     private readonly List<string> _warnings;
     private readonly object _commitGate = new();
-    private readonly AutoResetEvent _commitRequested = new(false);
-    private readonly ManualResetEvent _committerStopping = new(false);
-    private readonly Thread _committer;
-    private volatile bool _stopCommitter;
-    private Exception? _commitFailure;
+    private readonly GroupCommit _groupCommit;
     private int _sinceCheckpoint;
     private int _checkpoints;
     private bool _closed;
@@ -55,8 +51,10 @@ public sealed class CheckpointStore : IDisposable
         StateRead = stateRead;
         State = state;
         _warnings = warnings;
-        _committer = new Thread(CommitLoop) { IsBackground = true, Name = "Checkpoint commit " + files.BaseName };
-        _committer.Start();
+        _groupCommit = new GroupCommit(
+            files.BaseName,
+            Commit,
+            e => new CheckpointException(ErrorIds.CheckpointWriteFailed, $"A checkpoint of '{Files.ResultsPath}' failed: {e.Message}", e) { Target = Files.ResultsPath });
     }
 
     /// <summary>The run's total cost so far (every record of this file); safe while other threads append.</summary>
@@ -107,8 +105,8 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>
     /// Opens the run for writing: takes its lock and lease (or throws <see cref="RunLockedException"/>; the lease
     /// options come from the environment unless given, and <paramref name="notify"/> hears of a wait for a
-    /// lease that missed its renewal), loads the JSONL,
-    /// moves a damaged tail into a sidecar file and cuts it off, and reads or rebuilds the state. The index is
+    /// lease that missed its renewal), loads the JSONL, moves a damaged tail into a sidecar file and cuts it
+    /// off, and reads or rebuilds the state (<see cref="StoreRecovery"/>). The index is
     /// sized for <paramref name="expectedSamples"/> (the dataset's count) from the start.
     /// </summary>
     public static CheckpointStore Open(RunFiles files, int checkpointEvery = 10, int expectedSamples = 0, LeaseOptions? lease = null, Action<string>? notify = null)
@@ -128,52 +126,13 @@ public sealed class CheckpointStore : IDisposable
         }
 
         RunLock runLock = AcquireLock(files, lease ?? LeaseOptions.FromEnvironment(), notify);
-        CheckpointWriter? writer = null;
         try
         {
-            var warnings = new List<string>();
-            CheckpointIndex index = CheckpointLoader.Load(new[] { files.ResultsPath }, expectedSamples);
-            LoadedFile loaded = index.Files[0];
-            foreach (LoadIssue issue in index.Issues)
-            {
-                if (issue.Kind == LoadIssueKind.BadLine)
-                {
-                    warnings.Add(issue.ToString());
-                }
-            }
-
-            if (loaded.DamagedTail is LoadIssue tail)
-            {
-                string sidecar = SaveTail(files.ResultsPath, tail);
-                warnings.Add($"{tail} Cut {tail.Length} byte(s) off the end; they are kept in '{sidecar}'.");
-            }
-
-            writer = new CheckpointWriter(files.ResultsPath, loaded.ValidLength);
-            if (loaded.DamagedTail is not null)
-            {
-                writer.Sync();
-                NativeFile.FsyncDirectory(files.Directory);
-            }
-
-            StateReadResult read = StateFile.Read(files.StatePath);
-            RunState state = read.State ?? new RunState { RunId = files.RunId, Shard = files.Shard?.ToString(), StartedAt = DateTimeOffset.UtcNow };
-            if (read.Status == StateReadStatus.Damaged || (read.Status == StateReadStatus.Missing && index.RecordCount > 0))
-            {
-                warnings.Add($"The state file '{files.StatePath}' was {(read.Status == StateReadStatus.Missing ? "missing" : "damaged")} ({read.Problem}); it is rebuilt from '{files.ResultsPath}', which holds every result.");
-            }
-            else if (read.Status == StateReadStatus.ChangedOutside)
-            {
-                warnings.Add($"The state file '{files.StatePath}' was changed outside the module ({read.Problem}).");
-            }
-
-            state.RunId = files.RunId;
-            state.ModuleVersion = ThisAssembly.Version;
-            state.FormatVersion = RunState.CurrentFormatVersion;
-            return new CheckpointStore(files, checkpointEvery, runLock, index, writer, read, state, warnings);
+            StoreRecovery.Recovered recovered = StoreRecovery.Recover(files, expectedSamples);
+            return new CheckpointStore(files, checkpointEvery, runLock, recovered.Index, recovered.Writer, recovered.StateRead, recovered.State, recovered.Warnings);
         }
         catch
         {
-            writer?.Dispose();
             runLock.Dispose();
             throw;
         }
@@ -245,7 +204,7 @@ public sealed class CheckpointStore : IDisposable
             return;
         }
 
-        StopCommitter();
+        _groupCommit.Stop();
         try
         {
             lock (_gate)
@@ -272,7 +231,7 @@ public sealed class CheckpointStore : IDisposable
     /// <summary>Releases the files and the lock without changing the status. Prefer <see cref="Close"/>.</summary>
     public void Dispose()
     {
-        StopCommitter();
+        _groupCommit.Stop();
         lock (_gate)
         {
             Release();
@@ -288,71 +247,6 @@ public sealed class CheckpointStore : IDisposable
         catch (UnauthorizedAccessException e)
         {
             throw new CheckpointException(ErrorIds.OutputDirectoryUnwritable, $"The output directory '{files.Directory}' cannot be written: {e.Message}. Choose another -OutputDirectory or fix its permissions.", e) { Target = files.Directory };
-        }
-    }
-
-    private static string SaveTail(string resultsPath, LoadIssue tail)
-    {
-        byte[] bytes = new byte[tail.Length];
-        using (var stream = new FileStream(resultsPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-        {
-            stream.Seek(tail.Offset, SeekOrigin.Begin);
-            int done = 0;
-            while (done < bytes.Length)
-            {
-                int n = stream.Read(bytes, done, bytes.Length - done);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                done += n;
-            }
-        }
-
-        string stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmssfff'Z'", CultureInfo.InvariantCulture);
-        string sidecar = resultsPath + ".damaged-" + stamp + "-at-" + tail.Offset.ToString(CultureInfo.InvariantCulture);
-        AtomicFile.Write(sidecar, bytes);
-        return sidecar;
-    }
-
-    private void CommitLoop()
-    {
-        while (true)
-        {
-            _commitRequested.WaitOne();
-            if (_stopCommitter)
-            {
-                return;
-            }
-
-            try
-            {
-                Commit();
-            }
-            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException or ObjectDisposedException)
-            {
-                Volatile.Write(ref _commitFailure, e is CheckpointException ? e : new CheckpointException(ErrorIds.CheckpointWriteFailed, $"A checkpoint of '{Files.ResultsPath}' failed: {e.Message}", e) { Target = Files.ResultsPath });
-            }
-
-            // Requests made meanwhile are taken together by the next checkpoint; Close does not wait for this.
-            _committerStopping.WaitOne(MinCommitInterval);
-        }
-    }
-
-    private void StopCommitter()
-    {
-        if (_stopCommitter)
-        {
-            return;
-        }
-
-        _stopCommitter = true;
-        _committerStopping.Set();
-        _commitRequested.Set();
-        if (Thread.CurrentThread != _committer)
-        {
-            _committer.Join();
         }
     }
 
@@ -414,8 +308,7 @@ public sealed class CheckpointStore : IDisposable
         }
 
         _closed = true;
-        _commitRequested.Dispose();
-        _committerStopping.Dispose();
+        _groupCommit.Dispose();
         _errorLog.Dispose();
         _writer.Dispose();
         _lock.Dispose();
@@ -441,7 +334,7 @@ public sealed class CheckpointStore : IDisposable
         }
 
         _sinceCheckpoint = 0;
-        _commitRequested.Set();
+        _groupCommit.Request();
         return true;
     }
 
@@ -456,7 +349,7 @@ public sealed class CheckpointStore : IDisposable
     private void ThrowIfUnusable()
     {
         ThrowIfClosed();
-        if (Volatile.Read(ref _commitFailure) is Exception failure)
+        if (_groupCommit.Failure is Exception failure)
         {
             throw failure;
         }
