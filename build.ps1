@@ -122,6 +122,8 @@ function Invoke-Test {
     Invoke-Build
     if (Test-Path $TestResults) { Remove-Item $TestResults -Recurse -Force }
     New-Item -ItemType Directory -Path $TestResults | Out-Null
+    # The tests sign and check stored blocks with a key of their own, never the user's.
+    if (-not $env:CHECKPOINT_KEY_FILE) { $env:CHECKPOINT_KEY_FILE = Join-Path $TestResults 'checkpoint-key' }
 
     $trx = Join-Path $TestResults 'unit.trx'
     & dotnet test (Join-Path $Root 'tests/Unit/Checkpoint.Tests.csproj') -c $Configuration --nologo `

@@ -103,6 +103,12 @@ public static class ErrorIds
     /// <summary>A $using: variable that the caller's session has not set.</summary>
     public const string UsingVariableNotSet = nameof(UsingVariableNotSet);
 
+    /// <summary>
+    /// The -Process block a state file keeps is not signed with the user's own key (another user's key, no
+    /// signature, changed since, or the key file missing or open to others): a resume does not run it.
+    /// </summary>
+    public const string StoredProcessUntrusted = nameof(StoredProcessUntrusted);
+
     private static readonly Dictionary<string, (ErrorClass Class, bool EndsCommand)> s_table = new(StringComparer.Ordinal)
     {
         [RunLocked] = (ErrorClass.ResourceBusy, EndsCommand: false),
@@ -133,6 +139,7 @@ public static class ErrorIds
         [ImportModuleNotFound] = (ErrorClass.ObjectNotFound, EndsCommand: false),
         [ImportModuleFailed] = (ErrorClass.InvalidOperation, EndsCommand: false),
         [UsingVariableNotSet] = (ErrorClass.InvalidArgument, EndsCommand: false),
+        [StoredProcessUntrusted] = (ErrorClass.SecurityError, EndsCommand: false),
     };
 
     /// <summary>Every error id.</summary>

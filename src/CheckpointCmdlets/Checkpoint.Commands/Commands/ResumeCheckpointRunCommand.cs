@@ -52,6 +52,13 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
     [Parameter]
     public ScriptBlock? Process { get; set; }
 
+    /// <summary>
+    /// Run the stored block even though it is not signed with the user's key, and sign it: for a block the user
+    /// has read in the state file and trusts. Asks first unless -Confirm:$false.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter TrustStoredProcess { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessRecord()
     {
@@ -76,6 +83,20 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
                 }
             }
         }
+    }
+
+    // Trusting stored code is a decision of high impact: it is asked for (ShouldContinue) unless the caller said
+    // -Confirm:$false, and -WhatIf only says what it would do.
+    private bool ConfirmTrust(RunSet set, RunFiles part)
+    {
+        string action = "Run and sign with your key the -Process block kept in " + part.StatePath;
+        if (!ShouldProcess(set.RunId, action) || WhatIf.IsActive(this))
+        {
+            return false;
+        }
+
+        bool confirmedAlready = MyInvocation.BoundParameters.TryGetValue("Confirm", out object? confirm) && confirm is SwitchParameter { IsPresent: false };
+        return confirmedAlready || ShouldContinue(action + "? Read it first: whoever could write the state file could have changed it.", "Trust a stored block");
     }
 
     private IReadOnlyList<RunSet> FindLatest()
@@ -103,15 +124,31 @@ public sealed class ResumeCheckpointRunCommand : RunCommandBase
 
     private (RunPlan, ScriptBlock)? MakePlan(RunSet set, RunFiles part)
     {
+        if (RunSet.StateFileOpenToOthers(part) is string warning)
+        {
+            WriteWarning(warning);
+        }
+
+        bool trust = TrustStoredProcess.IsPresent && Process is null && ConfirmTrust(set, part);
+        if (TrustStoredProcess.IsPresent && !trust)
+        {
+            return null;
+        }
+
         RunDefinition definition;
         try
         {
-            definition = set.DefinitionOf(part, IsGiven);
+            definition = set.DefinitionOf(part, IsGiven, trust);
         }
         catch (CheckpointException e)
         {
             ErrorRecords.Report(this, e);
             return null;
+        }
+
+        if (trust)
+        {
+            WriteVerbose($"Trusting the -Process block kept in '{part.StatePath}'; the run signs it with your key.");
         }
 
         ScriptBlock block = Process ?? ScriptBlock.Create(definition.BlockText);

@@ -8,6 +8,7 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Identity;
+using Checkpoint.Security;
 using Checkpoint.Store;
 
 namespace Checkpoint.Runs;
@@ -243,6 +244,21 @@ public sealed class RunEngine
         }
 
         _definition.WriteTo(state);
+        SignStoredBlock(state, observer);
+    }
+
+    // The block a resume will run is signed with the user's own key, so that one written into the state file by
+    // anyone else (a shared output directory) is refused. Without a usable key the run goes on, unsigned.
+    private static void SignStoredBlock(RunState state, IRunObserver observer)
+    {
+        if (UserKey.TryLoad(UserKey.DefaultPath(), create: true, out string? problem) is not byte[] key)
+        {
+            state.Settings.Remove(StoredProcessSignature.Setting);
+            observer.Warning($"The -Process block this run keeps for its resumes is not signed: {problem}. Resume-CheckpointRun will run the run only with -Process given anew, or with -TrustStoredProcess.");
+            return;
+        }
+
+        StoredProcessSignature.Sign(key, state);
     }
 
     // The canonical config is {"model":..,"config":{..},"seed":..}; the state keeps the config part.

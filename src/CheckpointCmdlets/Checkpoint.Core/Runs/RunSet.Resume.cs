@@ -4,6 +4,8 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using Checkpoint.Identity;
+using Checkpoint.IO;
+using Checkpoint.Security;
 using Checkpoint.Store;
 
 namespace Checkpoint.Runs;
@@ -40,9 +42,11 @@ public sealed partial class RunSet
     /// <paramref name="givenAnew"/> names are not read. Throws <see cref="CheckpointException"/>:
     /// <see cref="ErrorIds.CannotResume"/> when the state file is missing or damaged or keeps what cannot be
     /// used, <see cref="ErrorIds.StateChangedOutside"/> when it was changed outside the module and no block is
-    /// given anew (its stored block is then not run).
+    /// given anew (its stored block is then not run), <see cref="ErrorIds.StoredProcessUntrusted"/> when no block
+    /// is given anew and the stored one is not signed with the user's key, unless <paramref name="trustStoredBlock"/>
+    /// (the caller asked, and the run then signs it with the key).
     /// </summary>
-    public RunDefinition DefinitionOf(RunFiles part, Func<string, bool>? givenAnew = null)
+    public RunDefinition DefinitionOf(RunFiles part, Func<string, bool>? givenAnew = null, bool trustStoredBlock = false)
     {
         StateReadResult read = StateFile.Read(part.StatePath);
         if (read.State is not RunState state || state.DatasetPath is null || state.Model is null)
@@ -61,9 +65,52 @@ public sealed partial class RunSet
             { Target = RunId };
         }
 
+        if (givenAnew?.Invoke(KeptSettings.BlockParameter) != true && !trustStoredBlock && UntrustedBecause(state) is string why)
+        {
+            throw new CheckpointException(
+                ErrorIds.StoredProcessUntrusted,
+                $"Run '{RunId}': the -Process block that its state file '{part.StatePath}' keeps is not run, because {why}. Give -Process anew, or read the block in that file and, if you trust it, resume with -TrustStoredProcess, which signs it with your key.")
+            { Target = RunId };
+        }
+
         RunDefinition definition = RunDefinition.FromState(state, givenAnew);
         definition.Shard = part.Shard;
         return definition;
+    }
+
+    /// <summary>
+    /// A warning for a state file that someone else could have written, or null: on Unix, one owned by another
+    /// user, or that its group or others may write. The signature is the guard; this says where to look.
+    /// </summary>
+    public static string? StateFileOpenToOthers(RunFiles part)
+    {
+        if (UnixFiles.StatusOf(part.StatePath) is not UnixFiles.Status status)
+        {
+            return null;
+        }
+
+        string? how = status.Owner != UnixFiles.CurrentUser ? $"is owned by another user (uid {status.Owner})"
+            : (status.Mode & 0x12) != 0 ? "is writable by its group or by others"
+            : null;
+        return how is null ? null : $"The state file '{part.StatePath}' {how}: whoever can write it can change what a resume runs. A resume still runs only a block signed with your key.";
+    }
+
+    // Why the block kept in the state is not to be run as it is, or null when it is signed with this user's key.
+    private static string? UntrustedBecause(RunState state)
+    {
+        if (UserKey.TryLoad(UserKey.DefaultPath(), create: false, out string? problem) is not byte[] key)
+        {
+            return problem + " (a new key could not have signed it)";
+        }
+
+        if (!state.Settings.ContainsKey(StoredProcessSignature.Setting))
+        {
+            return "it is not signed (a run of a release before signing, or one whose key could not be used)";
+        }
+
+        return StoredProcessSignature.Verify(key, state)
+            ? null
+            : "its signature does not match: the block or the run's settings were changed since it was signed, or another user's key signed it";
     }
 
     /// <summary>
