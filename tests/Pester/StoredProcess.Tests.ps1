@@ -179,3 +179,35 @@ Describe 'A state file others may write' {
         ($warned -join "`n") | Should -Match 'writable by'
     }
 }
+
+Describe 'The same key on a second node' {
+    # A second mount of the key's folder (bindfs, as the cluster tests use) stands for another node that
+    # shares the key file: what one node signed, the other runs.
+    BeforeAll {
+        $script:KeyMount = $null
+        $script:Skip = if (-not $IsLinux -or (& id -u) -ne '0' -or -not (Test-Path /dev/fuse)) { 'needs Linux, root and /dev/fuse to mount the key folder a second time' }
+        if (-not $Skip) {
+            $said = & bash (Join-Path $PSScriptRoot '../Cluster/install-bindfs.sh') (Join-Path $TestDrive 'apt.log') 2>&1
+            if ($LASTEXITCODE -ne 0) { throw "bindfs could not be installed: $(@($said)[-1])" }
+        }
+    }
+
+    AfterAll {
+        if ($KeyMount) {
+            & fusermount -u $KeyMount 2>&1 | Out-Null
+            if ($LASTEXITCODE -ne 0) { & fusermount -uz $KeyMount 2>&1 | Out-Null }
+        }
+    }
+
+    It 'runs a block signed through the other mount' {
+        if ($Skip) { Set-ItResult -Skipped -Because $Skip; return }
+        $key = New-Key (Join-Path $TestDrive 'node-a/keys/key')
+        $run = New-SignedRun $key
+        $script:KeyMount = Join-Path $TestDrive 'node-b-keys'
+        New-Item -ItemType Directory -Path $KeyMount | Out-Null
+        & bindfs (Split-Path $key) $KeyMount
+        $LASTEXITCODE | Should -Be 0
+        $env:CHECKPOINT_KEY_FILE = Join-Path $KeyMount 'key'
+        (Resume-CheckpointRun -RunId $run.RunId -OutputDirectory $run.Out).Status | Should -Be 'Completed'
+    }
+}
