@@ -209,11 +209,14 @@ public sealed class RunDefinitionTests
         File.WriteAllText(part.ResultsPath, string.Empty);
         RunSet set = RunSet.Find(dir.Path).Single();
 
-        RunDefinition definition = set.DefinitionOf(set.Parts.Single());
+        // A state of the release before signing keeps an unsigned block: it is read once trusted.
+        var unsigned = Assert.Throws<CheckpointException>(() => set.DefinitionOf(set.Parts.Single()));
+        RunDefinition definition = set.DefinitionOf(set.Parts.Single(), trustStoredBlock: true);
         File.WriteAllText(part.StatePath, CurrentReleaseState.Replace("\"seed\": 7", "\"seed\": 8"));
         var changed = Assert.Throws<CheckpointException>(() => set.DefinitionOf(set.Parts.Single()));
         RunDefinition anew = set.DefinitionOf(set.Parts.Single(), parameter => parameter == KeptSettings.BlockParameter);
 
+        Assert.Equal(ErrorIds.StoredProcessUntrusted, unsigned.ErrorId);
         Assert.Equal(new ShardSpec(1, 2), definition.Shard);
         Assert.Equal(ErrorIds.StateChangedOutside, changed.ErrorId);
         Assert.Equal(8, anew.Seed);
