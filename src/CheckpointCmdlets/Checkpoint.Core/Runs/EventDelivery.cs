@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Checkpoint.Datasets;
 
 namespace Checkpoint.Runs;
@@ -23,6 +24,7 @@ internal sealed class EventDelivery
     public List<Sample> Abandoned { get; } = new();
 
     /// <summary>Delivers <paramref name="e"/>; call on the dispatching thread.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Deliver(RunEvent e)
     {
         switch (e.Kind)

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.Store;
 
@@ -46,6 +47,7 @@ internal sealed class RunTally
     }
 
     /// <summary>A sample handed to a processor.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Taken()
     {
         if (!_retryPass)
@@ -64,6 +66,7 @@ internal sealed class RunTally
     }
 
     /// <summary>Counts a sample by its status now: completed, or failed when the run gave up on it.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Count(RecordStatus? status, bool givenUp)
     {
         if (status == RecordStatus.Completed)
@@ -77,6 +80,7 @@ internal sealed class RunTally
     }
 
     /// <summary>A completed sample skipped; the first few are told to <paramref name="verbose"/> by id.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public void Skip(string sampleId, Action<string>? verbose)
     {
         Skipped++;

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Checkpoint.Runs;
 
@@ -34,6 +35,7 @@ internal sealed class StartGate
     public bool OutputClosed { get; private set; }
 
     /// <summary>For the dispatcher: true when no new sample may start, telling the observer why the first time.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public bool IsClosed() => CheckBudget() || CheckOutputClosed();
 
     /// <summary>-MaxCost: once the run's total cost reaches the budget, no new sample starts.</summary>
