@@ -206,18 +206,7 @@ internal sealed class ParallelDispatch
     {
         while (events.TryTake(out RunEvent? e))
         {
-            if (e.Kind == RunEventKind.Fatal)
-            {
-                stop.Cancel();
-                if (throwOnFatal)
-                {
-                    throw e.Error!;
-                }
-
-                continue;
-            }
-
-            _delivery.Deliver(e);
+            Take(e, stop, throwOnFatal);
         }
 
         _progress.Report();
@@ -229,23 +218,29 @@ internal sealed class ParallelDispatch
         {
             if (events.TryTake(out RunEvent? e, s_pollInterval))
             {
-                if (e.Kind == RunEventKind.Fatal)
-                {
-                    stop.Cancel();
-                    if (throwOnFatal)
-                    {
-                        throw e.Error!;
-                    }
-
-                    continue;
-                }
-
-                _delivery.Deliver(e);
+                Take(e, stop, throwOnFatal);
             }
 
             _progress.Report();
         }
 
         Drain(events, stop, throwOnFatal);
+    }
+
+    // A worker's fatal error stops the others and, unless the run is already ending, goes up to the caller;
+    // any other event is delivered.
+    private void Take(RunEvent e, CancellationTokenSource stop, bool throwOnFatal)
+    {
+        if (e.Kind != RunEventKind.Fatal)
+        {
+            _delivery.Deliver(e);
+            return;
+        }
+
+        stop.Cancel();
+        if (throwOnFatal)
+        {
+            throw e.Error!;
+        }
     }
 }
