@@ -17,6 +17,9 @@ internal sealed class ParallelDispatch
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
 
+    // How long an idle worker waits for a new sample before it looks for a retry whose backoff has ended.
+    private static readonly TimeSpan s_retryPoll = TimeSpan.FromMilliseconds(10);
+
     private readonly SampleRunner _runner;
     private readonly OutageBreaker _breaker;
     private readonly RunTally _tally;
@@ -53,6 +56,7 @@ internal sealed class ParallelDispatch
         using var taken = new AutoResetEvent(false);
         int inFlight = 0;
         _runner.Sink = events.Add;
+        _runner.Retries.Fatal = e => events.Add(RunEvent.Fatal(e));
         var workers = new List<Thread>();
         for (int i = 0; i < _workers; i++)
         {
@@ -139,6 +143,8 @@ internal sealed class ParallelDispatch
                 {
                     worker.Join();
                 }
+
+                _runner.Retries.Abandon();
             }
 
             Drain(events, stop, throwOnFatal: false);
@@ -148,14 +154,49 @@ internal sealed class ParallelDispatch
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    // A worker runs the attempts of samples in retry whose backoff has ended before it takes a new sample, and
+    // stays until no sample is left in flight or in retry.
     private void Work(ISampleProcessorFactory factory, BlockingCollection<(Sample Sample, int Previous)> work, AutoResetEvent taken, BlockingCollection<RunEvent> events, ref int inFlight, CancellationToken stop)
     {
         ISampleProcessor? processor = null;
         try
         {
             processor = factory.CreateWorker(record => events.Add(RunEvent.Streamed(record)));
-            foreach ((Sample sample, int previous) in work.GetConsumingEnumerable())
+            while (true)
             {
+                if (stop.IsCancellationRequested)
+                {
+                    // The run is stopping: the samples handed over stay pending, and so do those in retry.
+                    foreach (var abandoned in work.GetConsumingEnumerable())
+                    {
+                        Interlocked.Decrement(ref inFlight);
+                    }
+
+                    break;
+                }
+
+                if (_runner.Retries.RunNext(processor, TimeSpan.Zero))
+                {
+                    continue;
+                }
+
+                if (work.IsCompleted)
+                {
+                    if (Volatile.Read(ref inFlight) == 0 && _runner.Retries.Waiting == 0)
+                    {
+                        break;
+                    }
+
+                    _runner.Retries.RunNext(processor, s_pollInterval);
+                    continue;
+                }
+
+                if (!work.TryTake(out (Sample Sample, int Previous) item, s_retryPoll))
+                {
+                    continue;
+                }
+
+                (Sample sample, int previous) = item;
                 taken.Set();
                 try
                 {
@@ -214,7 +255,8 @@ internal sealed class ParallelDispatch
 
     private void DrainUntilIdle(BlockingCollection<RunEvent> events, ref int inFlight, CancellationTokenSource stop, bool throwOnFatal = true)
     {
-        while (Volatile.Read(ref inFlight) > 0)
+        // Once the run is stopping, no worker takes a retry any more: those are abandoned after the workers end.
+        while (Volatile.Read(ref inFlight) > 0 || (_runner.Retries.Waiting > 0 && !stop.IsCancellationRequested))
         {
             if (events.TryTake(out RunEvent? e, s_pollInterval))
             {
