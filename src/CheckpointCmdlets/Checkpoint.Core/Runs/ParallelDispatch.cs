@@ -28,6 +28,7 @@ internal sealed class ParallelDispatch
     private readonly ProgressReporter _progress;
     private readonly EventDelivery _delivery;
     private readonly int _workers;
+    private Exception? _endingFatal;
 
     /// <summary>
     /// A dispatcher of <paramref name="workers"/> threads whose reports go to <paramref name="delivery"/> on the
@@ -150,6 +151,12 @@ internal sealed class ParallelDispatch
             Drain(events, stop, throwOnFatal: false);
         }
 
+        // Samples in retry end after the last one is handed over: an error of theirs (ApiOutage) comes here.
+        if (_endingFatal is Exception fatal)
+        {
+            throw fatal;
+        }
+
         Drain(events, stop);
         cancellationToken.ThrowIfCancellationRequested();
     }
@@ -269,8 +276,8 @@ internal sealed class ParallelDispatch
         Drain(events, stop, throwOnFatal);
     }
 
-    // A worker's fatal error stops the others and, unless the run is already ending, goes up to the caller;
-    // any other event is delivered.
+    // A worker's fatal error stops the others and goes up to the caller: at once, or while the workers end,
+    // once they have (unless another error is on its way up already). Any other event is delivered.
     private void Take(RunEvent e, CancellationTokenSource stop, bool throwOnFatal)
     {
         if (e.Kind != RunEventKind.Fatal)
@@ -284,5 +291,7 @@ internal sealed class ParallelDispatch
         {
             throw e.Error!;
         }
+
+        _endingFatal ??= e.Error;
     }
 }

@@ -85,7 +85,7 @@ internal sealed class SampleRunner
     {
         var attempt = new Attempt(this, sample, processor, previousAttempts);
         SampleOutcome outcome = RunAttempt(attempt, cancellationToken);
-        if (ShouldRetry(outcome))
+        if (ShouldRetry(attempt, outcome))
         {
             Retry(attempt, outcome, cancellationToken);
         }
@@ -155,8 +155,11 @@ internal sealed class SampleRunner
     }
 
     // Whether an attempt that ended with this outcome gets another (while retries are left).
-    private bool ShouldRetry(SampleOutcome? outcome) =>
-        _definition.MaxRetries > 0 && outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry;
+    // A 429 uses up none of the sample's -MaxRetries: the server pushed back, and the run's pause and lowered
+    // concurrency answer it; only 429s for -MaxOutageMinutes end the run (see RateGovernor).
+    private bool ShouldRetry(Attempt attempt, SampleOutcome? outcome) =>
+        outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry
+        && (outcome.HttpStatus == RateLimitedStatus || attempt.Failures <= _definition.MaxRetries);
 
     // The retries after a first attempt that ended with <paramref name="first"/>: the pipeline is handed that
     // outcome as its first execution's, so that it counts, waits and records exactly as if it had run it. It
@@ -217,12 +220,12 @@ internal sealed class SampleRunner
         new ResiliencePipelineBuilder<SampleOutcome>()
             .AddRetry(new RetryStrategyOptions<SampleOutcome>
             {
-                MaxRetryAttempts = _definition.MaxRetries,
+                MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = _definition.RetryDelay,
                 MaxDelay = _definition.MaxRetryDelay,
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome.Result)),
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Context.Properties.GetValue(s_attemptKey, null!), args.Outcome.Result)),
                 DelayGenerator = args => new ValueTask<TimeSpan?>(
                     args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _definition.MaxRetryDelay ? asked : _definition.MaxRetryDelay) : null),
                 OnRetry = args =>
@@ -268,9 +271,16 @@ internal sealed class SampleRunner
         }
 
         // A 429 is the server pushing back, not failing: it neither counts toward an outage nor ends one.
-        attempt.Streak = outcome.HttpStatus == RateLimitedStatus
-            ? _breaker.CurrentStreak
-            : _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        if (outcome.HttpStatus == RateLimitedStatus)
+        {
+            attempt.Streak = _breaker.CurrentStreak;
+        }
+        else
+        {
+            attempt.Failures += outcome.Succeeded ? 0 : 1;
+            attempt.Streak = _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        }
+
         return outcome;
     }
 
@@ -360,6 +370,9 @@ internal sealed class SampleRunner
         public SampleContext? Context { get; set; }
 
         public Stopwatch Timer { get; } = new();
+
+        /// <summary>Failed attempts of this session but 429s: a retry is made while they are at most -MaxRetries.</summary>
+        public int Failures { get; set; }
 
         /// <summary>The breaker's number of the streak of failures the last attempt belongs to, when it failed.</summary>
         public int Streak { get; set; }
