@@ -3,9 +3,9 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Checkpoint.Datasets;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 
@@ -70,7 +70,7 @@ public sealed class RunSetResumeTests
         }
 
         var plan = new RunPlan { Definition = { DatasetPath = dataset, Model = model, Shard = shard }, OutputDirectory = output, Limit = limit };
-        return new RunEngine(plan).Execute(new Done(), new QuietObserver(), CancellationToken.None);
+        return new RunLauncher(plan).Execute(new Done(), new QuietObserver(), CancellationToken.None);
     }
 
     private sealed class Done : ISampleProcessorFactory, ISampleProcessor

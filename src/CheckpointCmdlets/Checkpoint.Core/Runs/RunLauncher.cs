@@ -10,22 +10,24 @@ using Checkpoint.Datasets;
 using Checkpoint.Identity;
 using Checkpoint.Security;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Runs;
 
 /// <summary>
-/// Runs one plan: validates the dataset, opens the run's store, and feeds every pending sample to the
-/// processor, one attempt at a time, checkpointing each result. Data flows one way: dataset reader, then
-/// the processor, then the store's single writer.
+/// Prepares one plan and launches it: resolves the run id and files, validates the dataset, takes the run's
+/// lease, opens its store and writes its state; then hands the open store to a <see cref="RunSession"/>,
+/// which runs the pending samples. Data flows one way: dataset reader, then the processor, then the store's
+/// single writer.
 /// </summary>
-public sealed class RunEngine
+public sealed class RunLauncher
 {
     private readonly RunPlan _plan;
     private readonly RunDefinition _definition;
     private readonly RunIdentity _identity;
 
     /// <summary>Prepares a run of <paramref name="plan"/>.</summary>
-    public RunEngine(RunPlan plan)
+    public RunLauncher(RunPlan plan)
     {
         _plan = plan;
         _definition = plan.Definition;
@@ -213,7 +215,7 @@ public sealed class RunEngine
 
     private static CheckpointIndex? LoadOtherParts(RunFiles files)
     {
-        List<string> paths = RunFiles.DiscoverParts(files.Directory, files.RunId)
+        List<string> paths = RunParts.Discover(files.Directory, files.RunId)
             .Where(p => p.BaseName != files.BaseName)
             .Select(p => p.ResultsPath)
             .ToList();
@@ -222,7 +224,7 @@ public sealed class RunEngine
 
     // For the scan, which comes before the run's files are read and with them its selection.
     [MethodImpl(JitOptions.Optimized)]
-    private bool InShard(string sampleId) => SampleSelection.InShard(_definition.Shard, sampleId);
+    private bool InShard(string sampleId) => ShardMembership.Contains(_definition.Shard, sampleId);
 
     private void PrepareState(CheckpointStore store, DatasetInfo dataset, IRunObserver observer)
     {
