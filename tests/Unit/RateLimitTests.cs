@@ -34,7 +34,7 @@ public sealed class RateLimitTests
         plan.Definition.RateLimit = 1200;
         var api = new Api((call, sample, context) => SampleOutcome.Success("1"));
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(60, summary.CompletedSamples);
         AssertNoWindowOverLimit(api.Starts, perSecond: 20, burst: 20);
@@ -60,7 +60,7 @@ public sealed class RateLimitTests
             return SampleOutcome.Success("1");
         });
 
-        new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(30, calls.Count);
         AssertNoWindowOverLimit(calls.ToList(), perSecond: 20, burst: 20);
@@ -134,7 +134,7 @@ public sealed class RateLimitTests
             return SampleOutcome.Success("1");
         });
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         Assert.Equal((24, 1), (summary.CompletedSamples, summary.RateLimitedCount));
         List<double> after = api.Starts.Where(t => t > answered).Select(t => Seconds(t - answered)).ToList();
@@ -155,7 +155,7 @@ public sealed class RateLimitTests
             ? SampleOutcome.Failure("Microsoft.PowerShell.Commands.HttpResponseException", "429 (Too Many Requests)", transient: true, httpStatus: 429, retryAfter: TimeSpan.FromMilliseconds(20))
             : SampleOutcome.Success("1"));
 
-        RunSummary summary = new RunEngine(plan).Execute(api, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, observer, CancellationToken.None);
 
         Assert.Equal((nameof(RunStatus.Completed), 10, 0, 20), (summary.Status, summary.CompletedSamples, summary.FailedSamples, summary.RateLimitedCount));
         Assert.DoesNotContain(observer.Warnings, w => w.Contains("looks down", StringComparison.Ordinal));
@@ -175,7 +175,7 @@ public sealed class RateLimitTests
         var api = new Api((call, sample, context) =>
             SampleOutcome.Failure("Microsoft.PowerShell.Commands.HttpResponseException", "429 (Too Many Requests)", transient: true, httpStatus: 429, retryAfter: TimeSpan.FromMilliseconds(50)));
 
-        var outage = Assert.Throws<CheckpointException>(() => new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None));
+        var outage = Assert.Throws<CheckpointException>(() => new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None));
 
         Assert.Equal(ErrorIds.ApiOutage, outage.ErrorId);
         Assert.Contains("429", outage.Message, StringComparison.Ordinal);
@@ -200,7 +200,7 @@ public sealed class RateLimitTests
                 : SampleOutcome.Success("1");
         });
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         List<string> calls = order.ToList();
         Assert.Equal(50, summary.CompletedSamples);
@@ -224,7 +224,7 @@ public sealed class RateLimitTests
             return SampleOutcome.Success("1");
         });
 
-        new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         AssertNoWindowOverLimit(api.Starts, perSecond: 10, burst: 10 + 8);
     }
