@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
-using System.Threading.RateLimiting;
 
 namespace Checkpoint.Runs;
 
@@ -24,8 +23,8 @@ internal sealed class RateGovernor : IDisposable
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(100);
 
     private readonly object _gate = new();
-    private readonly TokenBucketRateLimiter? _requests;
-    private readonly TokenBucketRateLimiter? _tokens;
+    private readonly RateBucket? _requests;
+    private readonly RateBucket? _tokens;
     private readonly int _tokenBurst;
     private readonly int _max;
     private readonly TimeSpan _maxPause;
@@ -51,11 +50,11 @@ internal sealed class RateGovernor : IDisposable
         _maxPause = definition.MaxRetryDelay;
         _maxThrottled = definition.MaxOutage;
         _runId = runId;
-        _requests = definition.RateLimit is int requests ? NewBucket(requests) : null;
+        _requests = definition.RateLimit is int requests ? new RateBucket(requests) : null;
         if (definition.TokenRateLimit is int tokens)
         {
-            _tokens = NewBucket(tokens);
-            _tokenBurst = BurstOf(tokens);
+            _tokens = new RateBucket(tokens);
+            _tokenBurst = _tokens.Burst;
         }
 
         // A block that says it calls WaitForRate takes its requests there; see TakesRequestPerCall.
@@ -242,44 +241,12 @@ internal sealed class RateGovernor : IDisposable
         _tokens?.Dispose();
     }
 
-    // A second's worth of the limit may start at once, as providers enforce a per-minute limit over shorter
-    // windows; it refills in steps of at least 50 ms, which the limiter's timer can keep.
-    private static TokenBucketRateLimiter NewBucket(int perMinute)
-    {
-        int step = Math.Max(1, (int)Math.Ceiling(perMinute / 60.0 / 20));
-        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = BurstOf(perMinute),
-            TokensPerPeriod = step,
-            ReplenishmentPeriod = TimeSpan.FromTicks((long)(TimeSpan.TicksPerMinute * (double)step / perMinute)),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
-    }
-
-    private static int BurstOf(int perMinute) => Math.Max(1, perMinute / 60);
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private void TakeRequest(CancellationToken cancellationToken)
     {
-        Take(_requests, 1, cancellationToken);
+        _requests?.Take(1, cancellationToken);
         Interlocked.Increment(ref _requestsTaken);
-    }
-
-    private static void Take(RateLimiter? limiter, int permits, CancellationToken cancellationToken)
-    {
-        if (limiter is null)
-        {
-            return;
-        }
-
-        using RateLimitLease lease = limiter.AcquireAsync(permits, cancellationToken).AsTask().GetAwaiter().GetResult();
-        if (!lease.IsAcquired)
-        {
-            throw new InvalidOperationException("The rate limiter refused a request it should have queued.");
-        }
     }
 
     // Pays the tokens reported beyond what was reserved, a burst at a time (every new call waits behind the
@@ -307,7 +274,7 @@ internal sealed class RateGovernor : IDisposable
 
             try
             {
-                Take(_tokens, (int)chunk, cancellationToken);
+                _tokens.Take((int)chunk, cancellationToken);
             }
             catch
             {
@@ -321,7 +288,7 @@ internal sealed class RateGovernor : IDisposable
         }
 
         int take = (int)Math.Min(count, _tokenBurst);
-        Take(_tokens, take, cancellationToken);
+        _tokens.Take(take, cancellationToken);
         return take;
     }
 
