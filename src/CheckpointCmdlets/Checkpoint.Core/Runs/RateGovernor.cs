@@ -41,6 +41,8 @@ internal sealed class RateGovernor : IDisposable
     private int _rateLimited;
     private long _debt;
     private long _requestsTaken;
+    private long _tokensReported;
+    private long _usageReports;
     private volatile bool _perCall;
 
     public RateGovernor(RunDefinition definition, string runId)
@@ -121,7 +123,7 @@ internal sealed class RateGovernor : IDisposable
         var ticket = new Ticket(order, requestTaken: !_perCall);
         try
         {
-            ticket.Reserved = TakeTokens(1, cancellationToken);
+            ticket.Reserved = _tokens is null ? 0 : TakeTokens(UsualTokens(), cancellationToken);
             if (ticket.RequestTaken)
             {
                 TakeRequest(cancellationToken);
@@ -156,7 +158,7 @@ internal sealed class RateGovernor : IDisposable
             // A later call of the attempt: it starts only as a new attempt would.
             WaitOutPause(cancellationToken);
             TakeRequest(cancellationToken);
-            more = TakeTokens(Math.Max(1, estimatedTokens), cancellationToken);
+            more = TakeTokens(estimatedTokens > 0 ? estimatedTokens : UsualTokens(), cancellationToken);
         }
         else if (estimatedTokens > ticket.Reserved)
         {
@@ -185,6 +187,8 @@ internal sealed class RateGovernor : IDisposable
             long fromReserved = Math.Min(tokens, ticket.Reserved);
             ticket.Reserved -= fromReserved;
             _debt += tokens - fromReserved;
+            _tokensReported += tokens;
+            _usageReports++;
         }
     }
 
@@ -247,6 +251,17 @@ internal sealed class RateGovernor : IDisposable
     {
         _requests?.Take(1, cancellationToken);
         Interlocked.Increment(ref _requestsTaken);
+    }
+
+    // What a call reserves of -TokenRateLimit when its block gives no estimate: the usage the run's calls have
+    // reported so far, on average, or one token before any has. Without it, the calls in flight, whose usage
+    // is not known yet, would all start on the same spare tokens and overshoot the limit.
+    private long UsualTokens()
+    {
+        lock (_gate)
+        {
+            return _usageReports == 0 ? 1 : Math.Max(1, _tokensReported / _usageReports);
+        }
     }
 
     // Pays the tokens reported beyond what was reserved, a burst at a time (every new call waits behind the
