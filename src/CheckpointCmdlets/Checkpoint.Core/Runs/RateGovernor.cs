@@ -104,7 +104,7 @@ internal sealed class RateGovernor : IDisposable
                 long wait = _pauseUntil - Stopwatch.GetTimestamp();
                 if (wait > 0)
                 {
-                    Monitor.Wait(_gate, Min(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), s_poll));
+                    Monitor.Wait(_gate, Min(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), s_poll));
                     continue;
                 }
 
@@ -320,7 +320,7 @@ internal sealed class RateGovernor : IDisposable
                     return;
                 }
 
-                Monitor.Wait(_gate, Min(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), s_poll));
+                Monitor.Wait(_gate, Min(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), s_poll));
             }
         }
     }
