@@ -91,6 +91,8 @@ The shard to process, as k/n (for example 2/4): the samples whose id hashes to s
                 OutageWaitSeconds      = 'The first wait of an API outage before the run probes again with one sample, in seconds (0 to 86400). Each later wait of the same outage is twice as long.'
                 Pricing                = 'Prices by model name, per million tokens: @{ ''gpt-4o'' = @{ InputPerMillion = 2.50; OutputPerMillion = 10.00 } }. An attempt that reports tokens (usage.prompt_tokens and usage.completion_tokens, or usage.input_tokens and usage.output_tokens, in its result or one level down, or $CheckpointContext.AddUsage) costs its tokens times its model''s price, unless the block sets the cost with $CheckpointContext.AddCost. Every attempt counts, failed ones too. Without -Pricing or -PricingFile, the dated pricing.json shipped with the module is used; prices change, so check it.'
                 PricingFile            = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module: { "models": { "gpt-4o": { "InputPerMillion": 2.5, "OutputPerMillion": 10 } } }.'
+                CacheDirectory         = 'Where $CheckpointContext.Cached($key, { ... }) keeps the calls it makes: append-only, checksummed segment files, one per process, shared by every run that names the folder (a new -Config or -ReviewPrompt then pays only for the calls that changed). By default <OutputDirectory>/cache. Kept by the run, so a resume uses the same cache. See about_Checkpoint, RESPONSE CACHE.'
+                NoCache                = 'Turns the response cache off: $CheckpointContext.Cached runs its block every time and stores nothing. Kept by the run.'
                 MaxCost                = 'A budget: once the run''s total cost (every attempt, earlier sessions included) reaches it, no new sample starts, the samples in flight finish, and the run ends with status BudgetReached. Everything is kept; resume it with a higher -MaxCost to go on. It must be above 0 (a script that computes what is left of a budget gets an error at 0, never an unlimited run); leave it out for no budget.'
                 EstimatedCostPerSample = 'For -WhatIf before any sample has a cost: the expected cost of one sample, used to estimate what the run would cost. Once samples have costs, their average is used instead.'
                 ImportModule           = 'Modules to import into each runspace of a run whose block runs in runspaces of its own (-ThrottleLimit above 1, or -TimeoutSeconds): names, or paths to .psd1, .psm1 or .dll files (a relative path is taken from the current location and kept absolute for resumes). A run in the current session uses the modules already loaded there instead. An entry that names no module is an ImportModuleNotFound error before anything runs; a module that fails to import stops the run with ImportModuleFailed.'
@@ -278,6 +280,14 @@ When the state file is missing or damaged, the run cannot be resumed: start it a
                 }
                 PricingFile            = @{
                     Description  = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module.'
+                    DefaultValue = 'The value the run was started with'
+                }
+                CacheDirectory         = @{
+                    Description  = 'Where $CheckpointContext.Cached keeps calls (see Start-CheckpointRun).'
+                    DefaultValue = 'The value the run was started with, else <OutputDirectory>/cache'
+                }
+                NoCache                = @{
+                    Description  = 'Turns the response cache off for this session and keeps that.'
                     DefaultValue = 'The value the run was started with'
                 }
                 MaxCost                = @{

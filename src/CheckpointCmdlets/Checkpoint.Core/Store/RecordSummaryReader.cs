@@ -95,15 +95,16 @@ internal static class RecordSummaryReader
             }
         }
 
-        if (Expect(line, ref pos, ",\"cost\":"u8))
+        if (Expect(line, ref pos, ",\"cost\":"u8) && !ReadDecimal(line, ref pos, (byte)',', out cost))
         {
-            int start = pos;
-            while (pos < line.Length && line[pos] != (byte)',')
-            {
-                pos++;
-            }
+            return false;
+        }
 
-            if (!decimal.TryParse(Ascii(line.Slice(start, pos - start)), NumberStyles.Float, CultureInfo.InvariantCulture, out cost))
+        int hits = 0;
+        decimal cached = 0;
+        if (Expect(line, ref pos, ",\"cache\":{\"hits\":"u8))
+        {
+            if (!ReadInt(line, ref pos, out hits) || !Expect(line, ref pos, ",\"cost\":"u8) || !ReadDecimal(line, ref pos, (byte)'}', out cached) || !Expect(line, ref pos, "}"u8))
             {
                 return false;
             }
@@ -114,7 +115,7 @@ internal static class RecordSummaryReader
             return false;
         }
 
-        summary = new RecordSummary(version, Utf8Text.Decode(id), status, final, attempt, ticks, shard, input, output, cost);
+        summary = new RecordSummary(version, Utf8Text.Decode(id), status, final, attempt, ticks, shard, input, output, cost, hits, cached);
         return true;
     }
 
@@ -131,6 +132,8 @@ internal static class RecordSummaryReader
         string? shard = null;
         long input = 0, output = 0;
         decimal cost = 0;
+        int hits = 0;
+        decimal cached = 0;
         try
         {
             var reader = new Utf8JsonReader(line, isFinalBlock: true, state: default);
@@ -189,6 +192,11 @@ internal static class RecordSummaryReader
                     reader.Read();
                     cost = reader.TokenType == JsonTokenType.Number ? reader.GetDecimal() : 0;
                 }
+                else if (reader.ValueTextEquals("cache"u8))
+                {
+                    reader.Read();
+                    ReadCache(ref reader, ref hits, ref cached);
+                }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
                     reader.Read();
@@ -244,8 +252,33 @@ internal static class RecordSummaryReader
             return false;
         }
 
-        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard, input, output, cost);
+        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard, input, output, cost, hits, cached);
         return true;
+    }
+
+    private static void ReadCache(ref Utf8JsonReader reader, ref int hits, ref decimal cached)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isHits = reader.ValueTextEquals("hits"u8);
+            bool isCost = reader.ValueTextEquals("cost"u8);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Number)
+            {
+                hits = isHits ? reader.GetInt32() : hits;
+                cached = isCost ? reader.GetDecimal() : cached;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
     }
 
     private static bool Expect(ReadOnlySpan<byte> line, ref int pos, ReadOnlySpan<byte> literal)
@@ -270,6 +303,18 @@ internal static class RecordSummaryReader
         }
 
         return pos > start;
+    }
+
+    // A JSON number up to (not including) the byte that ends it.
+    private static bool ReadDecimal(ReadOnlySpan<byte> line, ref int pos, byte end, out decimal value)
+    {
+        int start = pos;
+        while (pos < line.Length && line[pos] != end)
+        {
+            pos++;
+        }
+
+        return decimal.TryParse(Ascii(line.Slice(start, pos - start)), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     private static string Ascii(ReadOnlySpan<byte> bytes)
