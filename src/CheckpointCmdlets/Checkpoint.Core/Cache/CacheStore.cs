@@ -74,12 +74,15 @@ public sealed class CacheStore
             throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, $"The cache directory '{directory}' cannot be created: {e.Message} Give -CacheDirectory a folder you can write, or -NoCache.", e) { Target = directory };
         }
 
-        return s_open.GetOrAdd(directory, d =>
-        {
-            var store = new CacheStore(d);
-            store.Refresh();
-            return store;
-        });
+        return s_open.GetOrAdd(directory, Load);
+    }
+
+    /// <summary>A store of its own for an existing <paramref name="directory"/> (a full path), loaded now: another process's view.</summary>
+    internal static CacheStore Load(string directory)
+    {
+        var store = new CacheStore(directory);
+        store.Refresh();
+        return store;
     }
 
     /// <summary>Forgets the store of <paramref name="directory"/>, so that the next open loads it anew (after a clear).</summary>
