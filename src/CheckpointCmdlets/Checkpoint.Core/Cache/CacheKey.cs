@@ -78,7 +78,7 @@ public sealed class CacheKey
                 writer.WriteStartObject();
                 foreach (JsonProperty property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
                 {
-                    if (Identity.SecretFilter.IsSecretName(property.Name))
+                    if (Security.SecretFilter.IsSecretName(property.Name))
                     {
                         secrets.Add(property.Name);
                     }

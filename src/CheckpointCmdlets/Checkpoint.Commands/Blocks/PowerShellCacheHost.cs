@@ -4,7 +4,7 @@ using System.Collections.ObjectModel;
 using System.Management.Automation;
 using Checkpoint.Cache;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>
 /// The response cache's PowerShell side: keys and outputs as JSON through <see cref="PSJson"/> (the writer of
