@@ -188,3 +188,66 @@ Describe 'Cached: bad input' {
         (Get-CheckpointResult -RunId $run.RunId -OutputDirectory $out -Status Failed).Error | Should -Match 'script block'
     }
 }
+
+Describe 'Get-CheckpointCache and Clear-CheckpointCache' {
+    BeforeEach {
+        $dir = New-TestDirectory $TestDrive
+        $out = Join-Path $dir 'out'
+        $log = Join-Path $dir 'calls.log'
+        $csv = New-TestCsv (Join-Path $dir 'data.csv') -Count 4
+        $block = New-CachedBlock $log -KeyExpression '@{ q = $_.question; api_key = "sk-secret" }'
+        $run = Start-CheckpointRun $csv -OutputDirectory $out -Process $block 3>$null
+    }
+
+    It 'says what the cache holds, and lists its entries by key with secrets masked' {
+        $info = $run | Get-CheckpointCache
+        $info.GetType().FullName | Should -Be 'Checkpoint.Cache.CacheInfo'
+        $info.Entries | Should -Be 4
+        $info.DamagedEntries | Should -Be 0
+        $info.Segments | Should -Be 1
+        $info.SizeBytes | Should -Be (Get-ChildItem (Join-Path $out 'cache') -File | Measure-Object Length -Sum).Sum
+        $info.NewestEntry | Should -BeGreaterOrEqual $info.OldestEntry
+        $entries = @(Get-CheckpointCache -OutputDirectory $out -Entry -KeyPattern '*What is 2 times*')
+        $entries | Should -HaveCount 1
+        $entries[0].Key | Should -Be '{"api_key":"***","q":"What is 2 times ten?"}'
+        $entries[0].InputTokens | Should -Be 1000
+        Get-ChildItem (Join-Path $out 'cache') -File | Select-String -SimpleMatch 'sk-secret' | Should -BeNullOrEmpty
+    }
+
+    It 'removes nothing under -WhatIf, then the entries a key pattern picks, and those calls are made again' {
+        $cache = Join-Path $out 'cache'
+        $before = Get-FileHashTable $cache
+        Clear-CheckpointCache -OutputDirectory $out -KeyPattern '*What is 2 times*' -WhatIf
+        (Get-FileHashTable $cache | ConvertTo-Json) | Should -Be ($before | ConvertTo-Json)
+        Clear-CheckpointCache -CacheDirectory $cache -KeyPattern '*What is 2 times*' -Force
+        (Get-CheckpointCache -OutputDirectory $out).Entries | Should -Be 3
+        $again = Start-CheckpointRun $csv -Config @{ again = 1 } -OutputDirectory $out -Process $block 3>$null
+        $again.CacheHits | Should -Be 3
+        Get-CallCount $log | Should -Be 5
+    }
+
+    It 'removes by age, and everything without a filter' {
+        Clear-CheckpointCache -OutputDirectory $out -OlderThanDays 1 -Force
+        (Get-CheckpointCache -OutputDirectory $out).Entries | Should -Be 4
+        Clear-CheckpointCache -OutputDirectory $out -Confirm:$false
+        $info = Get-CheckpointCache -OutputDirectory $out
+        $info.Entries | Should -Be 0
+        $info.Segments | Should -Be 0
+        Test-Path $run.Path | Should -BeTrue -Because 'the runs are not touched'
+    }
+
+    It 'removes damaged entries and counts them' {
+        $segment = (Get-ChildItem (Join-Path $out 'cache') -Filter 'segment-*.jsonl').FullName
+        $text = [System.IO.File]::ReadAllText($segment)
+        [System.IO.File]::WriteAllText($segment, $text.Replace('"answer":"30"', '"answer":"31"'))
+        (Get-CheckpointCache -OutputDirectory $out).DamagedEntries | Should -Be 1
+        Clear-CheckpointCache -OutputDirectory $out -OlderThanDays 1 -Force
+        $info = Get-CheckpointCache -OutputDirectory $out
+        ($info.Entries, $info.DamagedEntries) | Should -Be @(3, 0)
+    }
+
+    It 'writes CacheNotFound for a folder without a cache' {
+        { Get-CheckpointCache -OutputDirectory (Join-Path $dir 'none') -ErrorAction Stop } | Should -Throw -ErrorId 'CacheNotFound,Checkpoint.Commands.GetCheckpointCacheCommand'
+        { Clear-CheckpointCache -CacheDirectory (Join-Path $dir 'none') -Force -ErrorAction Stop } | Should -Throw -ErrorId 'CacheNotFound,Checkpoint.Commands.ClearCheckpointCacheCommand'
+    }
+}

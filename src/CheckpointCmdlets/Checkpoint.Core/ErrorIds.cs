@@ -112,6 +112,9 @@ public static class ErrorIds
     /// <summary>A -CacheDirectory that is a file or cannot be created, or given with -NoCache.</summary>
     public const string CacheDirectoryInvalid = nameof(CacheDirectoryInvalid);
 
+    /// <summary>Get-CheckpointCache or Clear-CheckpointCache named a cache directory that does not exist.</summary>
+    public const string CacheNotFound = nameof(CacheNotFound);
+
     private static readonly Dictionary<string, (ErrorClass Class, bool EndsCommand)> s_table = new(StringComparer.Ordinal)
     {
         [RunLocked] = (ErrorClass.ResourceBusy, EndsCommand: false),
@@ -144,6 +147,7 @@ public static class ErrorIds
         [UsingVariableNotSet] = (ErrorClass.InvalidArgument, EndsCommand: false),
         [StoredProcessUntrusted] = (ErrorClass.SecurityError, EndsCommand: false),
         [CacheDirectoryInvalid] = (ErrorClass.InvalidArgument, EndsCommand: true),
+        [CacheNotFound] = (ErrorClass.ObjectNotFound, EndsCommand: false),
     };
 
     /// <summary>Every error id.</summary>

@@ -1,10 +1,19 @@
 using System;
+using System.Text.Json;
+using Checkpoint.Store;
 
 namespace Checkpoint.Cache;
 
-/// <summary>One stored call: the block's output as JSON and what the call used when it was paid for.</summary>
+/// <summary>
+/// One stored call: its key, the block's output as JSON, and what the call used when it was paid for. On
+/// disk it is a record of the run store's format whose sample id is the key's hash and whose output is
+/// <c>{"key":...,"output":...}</c>.
+/// </summary>
 public sealed class CacheEntry
 {
+    /// <summary>The key's canonical JSON, secret-named values masked (see <see cref="CacheKey.Stored"/>).</summary>
+    public string Key { get; init; } = "null";
+
     /// <summary>The block's output as JSON (null for no output), as a run's record keeps a sample's.</summary>
     public string? OutputJson { get; init; }
 
@@ -22,4 +31,46 @@ public sealed class CacheEntry
 
     /// <summary>How long the call took, in milliseconds.</summary>
     public double DurationMs { get; init; }
+
+    /// <summary>The record that stores this entry under <paramref name="hash"/>.</summary>
+    internal CheckpointRecord ToRecord(string hash) => new()
+    {
+        SampleId = hash,
+        Status = RecordStatus.Completed,
+        Attempt = 1,
+        StartedAt = CreatedAt,
+        CompletedAt = CreatedAt,
+        DurationMs = DurationMs,
+        InputTokens = InputTokens,
+        OutputTokens = OutputTokens,
+        Cost = Cost,
+        OutputJson = "{\"key\":" + Key + ",\"output\":" + (OutputJson ?? "null") + "}",
+    };
+
+    /// <summary>The entry a record of a cache segment stores, or null when it is not one.</summary>
+    internal static CacheEntry? FromRecord(CheckpointRecord record)
+    {
+        if (record.OutputJson is null)
+        {
+            return null;
+        }
+
+        using JsonDocument document = JsonDocument.Parse(record.OutputJson);
+        JsonElement root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("key", out JsonElement key) || !root.TryGetProperty("output", out JsonElement output))
+        {
+            return null;
+        }
+
+        return new CacheEntry
+        {
+            Key = key.GetRawText(),
+            OutputJson = output.ValueKind == JsonValueKind.Null ? null : output.GetRawText(),
+            InputTokens = record.InputTokens,
+            OutputTokens = record.OutputTokens,
+            Cost = record.Cost,
+            CreatedAt = record.CompletedAt,
+            DurationMs = record.DurationMs,
+        };
+    }
 }

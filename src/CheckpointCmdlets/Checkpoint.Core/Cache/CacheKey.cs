@@ -23,14 +23,24 @@ public sealed class CacheKey
         Indented = false,
     };
 
-    private CacheKey(string hash, IReadOnlyList<string> secretNames)
+    /// <summary>What a secret-named property's value is stored as.</summary>
+    public const string MaskedValue = "***";
+
+    private CacheKey(string hash, string stored, IReadOnlyList<string> secretNames)
     {
         Hash = hash;
+        Stored = stored;
         SecretNames = secretNames;
     }
 
     /// <summary>The key's hash, 64 lowercase hex digits.</summary>
     public string Hash { get; }
+
+    /// <summary>
+    /// The canonical JSON kept with the entry, so that a cache can be listed and cleared by key: the values
+    /// of properties named like secrets are masked, so a secret never reaches the disk.
+    /// </summary>
+    public string Stored { get; }
 
     /// <summary>Property names in the key that look like secrets (api_key, Authorization, ...), each once.</summary>
     public IReadOnlyList<string> SecretNames { get; }
@@ -39,7 +49,8 @@ public sealed class CacheKey
     public static CacheKey FromJson(string json)
     {
         var secrets = new SortedSet<string>(StringComparer.Ordinal);
-        GrowableBuffer canonical = Write(json, secrets);
+        GrowableBuffer canonical = Write(json, secrets, mask: false);
+        string stored = secrets.Count == 0 ? Encoding.UTF8.GetString(canonical.Array, 0, canonical.Count) : Canonical(json);
         using SHA256 sha = SHA256.Create();
         byte[] hash = sha.ComputeHash(canonical.Array, 0, canonical.Count);
         var hex = new StringBuilder(hash.Length * 2);
@@ -48,29 +59,29 @@ public sealed class CacheKey
             hex.Append(b.ToString("x2", CultureInfo.InvariantCulture));
         }
 
-        return new CacheKey(hex.ToString(), secrets.ToArray());
+        return new CacheKey(hex.ToString(), stored, secrets.ToArray());
     }
 
-    /// <summary>The canonical JSON of <paramref name="json"/>, as hashed.</summary>
+    /// <summary>The canonical JSON of <paramref name="json"/>, as stored: as hashed, with the values of secret-named properties masked.</summary>
     public static string Canonical(string json)
     {
-        GrowableBuffer canonical = Write(json, new SortedSet<string>(StringComparer.Ordinal));
+        GrowableBuffer canonical = Write(json, new SortedSet<string>(StringComparer.Ordinal), mask: true);
         return Encoding.UTF8.GetString(canonical.Array, 0, canonical.Count);
     }
 
-    private static GrowableBuffer Write(string json, SortedSet<string> secrets)
+    private static GrowableBuffer Write(string json, SortedSet<string> secrets, bool mask)
     {
         using JsonDocument document = JsonDocument.Parse(json);
         var buffer = new GrowableBuffer(json.Length + 16);
         using (var writer = new Utf8JsonWriter(buffer, s_options))
         {
-            WriteCanonical(writer, document.RootElement, secrets);
+            WriteCanonical(writer, document.RootElement, secrets, mask);
         }
 
         return buffer;
     }
 
-    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element, SortedSet<string> secrets)
+    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement element, SortedSet<string> secrets, bool mask)
     {
         switch (element.ValueKind)
         {
@@ -78,13 +89,18 @@ public sealed class CacheKey
                 writer.WriteStartObject();
                 foreach (JsonProperty property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
                 {
+                    writer.WritePropertyName(property.Name);
                     if (Security.SecretFilter.IsSecretName(property.Name))
                     {
                         secrets.Add(property.Name);
+                        if (mask)
+                        {
+                            writer.WriteStringValue(MaskedValue);
+                            continue;
+                        }
                     }
 
-                    writer.WritePropertyName(property.Name);
-                    WriteCanonical(writer, property.Value, secrets);
+                    WriteCanonical(writer, property.Value, secrets, mask);
                 }
 
                 writer.WriteEndObject();
@@ -93,7 +109,7 @@ public sealed class CacheKey
                 writer.WriteStartArray();
                 foreach (JsonElement item in element.EnumerateArray())
                 {
-                    WriteCanonical(writer, item, secrets);
+                    WriteCanonical(writer, item, secrets, mask);
                 }
 
                 writer.WriteEndArray();

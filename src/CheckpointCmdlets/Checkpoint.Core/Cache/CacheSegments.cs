@@ -20,6 +20,17 @@ internal sealed class CacheSegments : IDisposable
 
     private const int ChunkSize = 1 << 20;
 
+    /// <summary>
+    /// A name no other writer takes: the time, this process and a random part (process ids repeat across the
+    /// machines of a cluster); the file is still created exclusively.
+    /// </summary>
+    public static string NewName() => string.Format(
+        CultureInfo.InvariantCulture,
+        "segment-{0:yyyyMMddHHmmss}-{1}-{2}.jsonl",
+        DateTime.UtcNow,
+        System.Diagnostics.Process.GetCurrentProcess().Id,
+        Guid.NewGuid().ToString("n").Substring(0, 12));
+
     private readonly string _directory;
     private readonly List<Segment> _segments = new();
     private readonly Dictionary<string, int> _byPath = new(StringComparer.Ordinal);

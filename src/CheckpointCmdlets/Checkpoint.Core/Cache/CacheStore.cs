@@ -139,20 +139,12 @@ public sealed class CacheStore
         }
 
         CheckpointRecord record = RecordCodec.Decode(line);
-        if (!string.Equals(record.SampleId, hash, StringComparison.Ordinal))
+        if (!string.Equals(record.SampleId, hash, StringComparison.Ordinal) || CacheEntry.FromRecord(record) is not CacheEntry found)
         {
             return false;
         }
 
-        entry = new CacheEntry
-        {
-            OutputJson = record.OutputJson,
-            InputTokens = record.InputTokens,
-            OutputTokens = record.OutputTokens,
-            Cost = record.Cost,
-            CreatedAt = record.CompletedAt,
-            DurationMs = record.DurationMs,
-        };
+        entry = found;
         return true;
     }
 
@@ -209,20 +201,7 @@ public sealed class CacheStore
     /// <summary>Appends an entry to this process's segment and indexes it. A failed write is a warning: the entry is only lost.</summary>
     public void Append(string hash, CacheEntry entry)
     {
-        var record = new CheckpointRecord
-        {
-            SampleId = hash,
-            Status = RecordStatus.Completed,
-            Attempt = 1,
-            StartedAt = entry.CreatedAt,
-            CompletedAt = entry.CreatedAt,
-            DurationMs = entry.DurationMs,
-            InputTokens = entry.InputTokens,
-            OutputTokens = entry.OutputTokens,
-            Cost = entry.Cost,
-            OutputJson = entry.OutputJson,
-            OutputJsonChecked = false,
-        };
+        CheckpointRecord record = entry.ToRecord(hash);
         lock (_writeGate)
         {
             RecordCodec.Encode(record, _buffer, ref _jsonWriter);
@@ -259,16 +238,10 @@ public sealed class CacheStore
         }
     }
 
-    // A file no other process writes: its name holds the process and a random part, and it is created exclusively.
+    // A file no other process writes.
     private FileStream NewSegment()
     {
-        string name = string.Format(
-            CultureInfo.InvariantCulture,
-            "segment-{0:yyyyMMddHHmmss}-{1}-{2}.jsonl",
-            DateTime.UtcNow,
-            Process.GetCurrentProcess().Id,
-            Guid.NewGuid().ToString("n").Substring(0, 12));
-        string path = Path.Combine(Directory, name);
+        string path = Path.Combine(Directory, CacheSegments.NewName());
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
         NativeFile.FsyncDirectory(Directory);
         _writerPath = path;

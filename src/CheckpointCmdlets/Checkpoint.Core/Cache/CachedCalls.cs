@@ -56,7 +56,7 @@ internal sealed class CachedCalls
             return _host.Restore(_host.Invoke(block));
         }
 
-        CacheEntry entry = _store.GetOrCall(cacheKey.Hash, () => Miss(context, block), out bool hit);
+        CacheEntry entry = _store.GetOrCall(cacheKey.Hash, () => Miss(context, cacheKey, block), out bool hit);
         foreach (string warning in _store.TakeWarnings())
         {
             _host.Warn(warning);
@@ -71,7 +71,7 @@ internal sealed class CachedCalls
     }
 
     // The call made: its output, and the usage the block reported while it ran.
-    private CacheEntry Miss(SampleContext context, object block)
+    private CacheEntry Miss(SampleContext context, CacheKey key, object block)
     {
         long? input = context.InputTokens, output = context.OutputTokens;
         decimal? cost = context.Cost;
@@ -80,6 +80,7 @@ internal sealed class CachedCalls
         string? json = _host.Invoke(block);
         return new CacheEntry
         {
+            Key = key.Stored,
             OutputJson = json,
             InputTokens = context.InputTokens is long i ? i - (input ?? 0) : null,
             OutputTokens = context.OutputTokens is long o ? o - (output ?? 0) : null,
