@@ -1,4 +1,5 @@
 using System;
+using System.Text;
 using System.Text.Json;
 using Checkpoint.Store;
 
@@ -55,17 +56,42 @@ public sealed class CacheEntry
             return null;
         }
 
-        using JsonDocument document = JsonDocument.Parse(record.OutputJson);
-        JsonElement root = document.RootElement;
-        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("key", out JsonElement key) || !root.TryGetProperty("output", out JsonElement output))
+        // A reader, not a document: a hit's cost is mostly parsing, and the record was parsed once already.
+        byte[] json = Encoding.UTF8.GetBytes(record.OutputJson);
+        var reader = new Utf8JsonReader(json);
+        string? key = null, output = null;
+        bool hasOutput = false;
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isKey = reader.ValueTextEquals("key"u8);
+            bool isOutput = reader.ValueTextEquals("output"u8);
+            reader.Read();
+            int start = (int)reader.TokenStartIndex;
+            bool isNull = reader.TokenType == JsonTokenType.Null;
+            reader.Skip();
+            string text = Encoding.UTF8.GetString(json, start, (int)reader.BytesConsumed - start);
+            key = isKey ? text : key;
+            if (isOutput)
+            {
+                output = isNull ? null : text;
+                hasOutput = true;
+            }
+        }
+
+        if (key is null || !hasOutput)
         {
             return null;
         }
 
         return new CacheEntry
         {
-            Key = key.GetRawText(),
-            OutputJson = output.ValueKind == JsonValueKind.Null ? null : output.GetRawText(),
+            Key = key,
+            OutputJson = output,
             InputTokens = record.InputTokens,
             OutputTokens = record.OutputTokens,
             Cost = record.Cost,
