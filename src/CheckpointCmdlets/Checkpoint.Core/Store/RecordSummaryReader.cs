@@ -195,33 +195,16 @@ internal static class RecordSummaryReader
                 else if (reader.ValueTextEquals("cache"u8))
                 {
                     reader.Read();
-                    ReadCache(ref reader, ref hits, ref cached);
+                    (decimal? cacheHits, decimal? cacheCost) = ReadPair(ref reader, "hits"u8, "cost"u8);
+                    hits = (int)Math.Min(int.MaxValue, Whole(cacheHits));
+                    cached = cacheCost ?? 0;
                 }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                        {
-                            bool isInput = reader.ValueTextEquals("input_tokens"u8);
-                            bool isOutput = reader.ValueTextEquals("output_tokens"u8);
-                            reader.Read();
-                            if (reader.TokenType == JsonTokenType.Number)
-                            {
-                                input = isInput ? reader.GetInt64() : input;
-                                output = isOutput ? reader.GetInt64() : output;
-                            }
-                            else
-                            {
-                                reader.Skip();
-                            }
-                        }
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                    (decimal? inputTokens, decimal? outputTokens) = ReadPair(ref reader, "input_tokens"u8, "output_tokens"u8);
+                    input = Whole(inputTokens);
+                    output = Whole(outputTokens);
                 }
                 else
                 {
@@ -256,29 +239,39 @@ internal static class RecordSummaryReader
         return true;
     }
 
-    private static void ReadCache(ref Utf8JsonReader reader, ref int hits, ref decimal cached)
+    // A count read as a number: a fraction or a number beyond a long is a wrong format, as GetInt64 says.
+    private static long Whole(decimal? value) =>
+        value is not decimal number ? 0
+        : number == decimal.Truncate(number) && number >= long.MinValue && number <= long.MaxValue ? (long)number
+        : throw new FormatException("A count is not a whole number.");
+
+    // The numbers of two properties of an object (usage, cache), null when absent or not numbers.
+    private static (decimal? First, decimal? Second) ReadPair(ref Utf8JsonReader reader, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
+        decimal? a = null, b = null;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            return;
+            return (a, b);
         }
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            bool isHits = reader.ValueTextEquals("hits"u8);
-            bool isCost = reader.ValueTextEquals("cost"u8);
+            bool isFirst = reader.ValueTextEquals(first);
+            bool isSecond = reader.ValueTextEquals(second);
             reader.Read();
             if (reader.TokenType == JsonTokenType.Number)
             {
-                hits = isHits ? reader.GetInt32() : hits;
-                cached = isCost ? reader.GetDecimal() : cached;
+                a = isFirst ? reader.GetDecimal() : a;
+                b = isSecond ? reader.GetDecimal() : b;
             }
             else
             {
                 reader.Skip();
             }
         }
+
+        return (a, b);
     }
 
     private static bool Expect(ReadOnlySpan<byte> line, ref int pos, ReadOnlySpan<byte> literal)
