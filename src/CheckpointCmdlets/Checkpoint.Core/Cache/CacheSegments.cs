@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using Checkpoint.Store;
 
 namespace Checkpoint.Cache;
@@ -151,7 +152,9 @@ internal sealed class CacheSegments : IDisposable
         }
     }
 
-    // Lines of a segment after what was read of it, complete ones only.
+    // Lines of a segment after what was read of it, complete ones only. Compiled optimised at once: it runs
+    // once per segment, so a loop over a million lines would otherwise run as unoptimised code.
+    [MethodImpl(JitOptions.Optimized)]
     private void ReadNew(int number)
     {
         Segment segment = _segments[number];
@@ -223,6 +226,7 @@ internal sealed class CacheSegments : IDisposable
     }
 
     // An entry line: a valid checksum, then the key hash as the record's sample id.
+    [MethodImpl(JitOptions.Optimized)]
     private static bool Accept(ReadOnlySpan<byte> line, out KeyPrefix key)
     {
         key = default;

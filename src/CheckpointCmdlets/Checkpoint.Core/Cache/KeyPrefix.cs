@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace Checkpoint.Cache;
 
@@ -18,6 +19,7 @@ internal readonly struct KeyPrefix : IEquatable<KeyPrefix>
     }
 
     /// <summary>Reads the prefix of a hash written as at least 32 lowercase hex digits; false for anything else.</summary>
+    [MethodImpl(JitOptions.Optimized)]
     public static bool TryParse(ReadOnlySpan<byte> hex, out KeyPrefix prefix)
     {
         prefix = default;
@@ -48,6 +50,7 @@ internal readonly struct KeyPrefix : IEquatable<KeyPrefix>
 
     public override int GetHashCode() => (int)_low;
 
+    [MethodImpl(JitOptions.Optimized)]
     private static bool TryHex(ReadOnlySpan<byte> hex, out ulong value)
     {
         value = 0;
