@@ -29,7 +29,7 @@ public sealed class OutageVerdictTests
         plan.Definition.ThrottleLimit = throttleLimit;
         var api = new Api(failingCalls: 5);
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Empty(records.Where(r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("final").GetBoolean()).Select(r => r.GetProperty("sample_id").GetString()));
@@ -56,7 +56,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(failingCalls: 0, alwaysFailing: "s1");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
@@ -71,7 +71,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(failingCalls: 0, alwaysFailing: "s2");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s2").Select(r => r.GetProperty("final").GetBoolean()));
