@@ -14,7 +14,10 @@ BeforeAll {
         return [scriptblock]::Create(@"
 `$CheckpointContext.Cached($KeyExpression, {
     $Inner
-    [System.IO.File]::AppendAllText($quoted, [string]`$_.id + "``n")
+    # Appends from several runspaces at once could overwrite each other: one at a time, on a process-wide lock.
+    `$lock = [string]::Intern($quoted)
+    [System.Threading.Monitor]::Enter(`$lock)
+    try { [System.IO.File]::AppendAllText($quoted, [string]`$_.id + "``n") } finally { [System.Threading.Monitor]::Exit(`$lock) }
     `$CheckpointContext.AddUsage(1000, 100)
     @{ answer = `$_.answer; asked = [string]`$_.question; list = 1, 2 }
 })

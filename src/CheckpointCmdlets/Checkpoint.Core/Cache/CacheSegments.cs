@@ -61,6 +61,12 @@ internal sealed class CacheSegments : IDisposable
         string[] paths;
         try
         {
+            // No folder yet: no entry has been stored.
+            if (!Directory.Exists(_directory))
+            {
+                return;
+            }
+
             paths = Directory.GetFiles(_directory, Pattern);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -162,11 +168,14 @@ internal sealed class CacheSegments : IDisposable
         long firstDamaged = 0;
         try
         {
-            using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-            if (stream.Length <= segment.Consumed)
+            // A miss refreshes every segment: one that did not grow costs a stat, not an open.
+            var info = new FileInfo(segment.Path);
+            if (!info.Exists || info.Length <= segment.Consumed)
             {
                 return;
             }
+
+            using var stream = new FileStream(segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
 
             stream.Position = segment.Consumed;
             int kept = 0;

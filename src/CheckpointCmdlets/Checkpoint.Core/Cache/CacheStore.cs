@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.Globalization;
 using System.IO;
 using System.Text.Json;
 using System.Threading;
@@ -54,24 +52,24 @@ public sealed class CacheStore
     }
 
     /// <summary>
-    /// The store of <paramref name="directory"/> (a full path), created if needed and loaded on first use in
-    /// this process. Throws <see cref="CheckpointException"/> when the path is a file or cannot be created.
+    /// The store of <paramref name="directory"/>, loaded on first use in this process. The folder is made
+    /// with the first entry, so a run whose block never asks the cache leaves none. Throws
+    /// <see cref="CheckpointException"/> when the path is a file or no path at all.
     /// </summary>
     public static CacheStore Open(string directory)
     {
-        directory = Path.GetFullPath(directory);
+        try
+        {
+            directory = Path.GetFullPath(directory);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, $"The cache directory '{directory}' is not a path: {e.Message}", e) { Target = directory };
+        }
+
         if (File.Exists(directory))
         {
             throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, $"The cache directory '{directory}' is a file. Give -CacheDirectory a folder, or -NoCache.") { Target = directory };
-        }
-
-        try
-        {
-            System.IO.Directory.CreateDirectory(directory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, $"The cache directory '{directory}' cannot be created: {e.Message} Give -CacheDirectory a folder you can write, or -NoCache.", e) { Target = directory };
         }
 
         return s_open.GetOrAdd(directory, Load);
@@ -238,9 +236,10 @@ public sealed class CacheStore
         }
     }
 
-    // A file no other process writes.
+    // A file no other process writes, in the folder made now if this is the cache's first entry.
     private FileStream NewSegment()
     {
+        System.IO.Directory.CreateDirectory(Directory);
         string path = Path.Combine(Directory, CacheSegments.NewName());
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
         NativeFile.FsyncDirectory(Directory);
