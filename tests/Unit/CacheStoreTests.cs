@@ -190,6 +190,20 @@ public sealed class CacheStoreTests
     }
 
     [Fact]
+    public void AFolderThatDoesNotExistIsAnEmptyCacheUntilItsFirstEntryMakesIt()
+    {
+        using var dir = new TestDirectory();
+        string folder = Path.Combine(dir.Path, "out", "cache");
+        CacheStore store = CacheStore.Load(folder);
+        Assert.Equal(0, store.Count);
+        Assert.Empty(store.TakeWarnings());
+        Assert.False(Directory.Exists(folder));
+        store.Append(Hash("a"), Entry("A"));
+        Assert.Single(Directory.GetFiles(folder, CacheSegments.Pattern));
+        Assert.True(CacheStore.Load(folder).TryGet(Hash("a"), out _));
+    }
+
+    [Fact]
     public void ADirectoryThatIsAFileIsRefused()
     {
         using var dir = new TestDirectory();
