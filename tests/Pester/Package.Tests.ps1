@@ -101,7 +101,7 @@ Uninstall-PSResource -Name Checkpoint
         $run = Invoke-IsolatedPwsh $isolated -ScriptPath $script -ArgumentList $BuildScript -WorkingDirectory $RepoRoot
         $run.ExitCode | Should -Be 0 -Because $run.Output
         Get-Line $run.Output 'loaded from' | Should -Be (Join-Path $isolated.Modules "Checkpoint/$Version")
-        Get-Line $run.Output 'cmdlets' | Should -Be '5'
+        Get-Line $run.Output 'cmdlets' | Should -Be '7'
         Get-Line $run.Output 'visible after' | Should -Be '0'
         Join-Path $isolated.Modules 'Checkpoint' | Should -Not -Exist
     }
