@@ -22,11 +22,13 @@ public sealed class OutageVerdictTests
     public void ASampleWhoseRetriesRanOutInTheStreakThatOpenedTheBreakerStaysPendingAndCompletesAfterTheOutage(int throttleLimit)
     {
         // The API answers 503 to its first five calls: at ThrottleLimit 1, s1 fails four times (-MaxRetries 3),
-        // one short of -MaxConsecutiveFailures 5, and s2's failure opens the breaker; at ThrottleLimit 2 the
-        // five failures fall to s1 and whichever samples run beside it. The API was down for them all.
+        // one short of -MaxConsecutiveFailures 5, and s2's failure opens the breaker (with no backoff, s1's
+        // retries are due at once, and a retry due runs before a new sample); at ThrottleLimit 2 the five
+        // failures fall to s1 and whichever samples run beside it. The API was down for them all.
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2", "s3", "s4");
         plan.Definition.ThrottleLimit = throttleLimit;
+        plan.Definition.RetryDelaySeconds = 0;
         var api = new Api(failingCalls: 5);
 
         RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);

@@ -82,6 +82,12 @@ public sealed class RunDefinition
     /// <summary>Stop the run once its total cost reaches this budget; null for no budget.</summary>
     public decimal? MaxCost { get; set; }
 
+    /// <summary>Requests per minute that this process (this shard) starts at most, or null for no limit.</summary>
+    public int? RateLimit { get; set; }
+
+    /// <summary>Tokens per minute that this process (this shard) uses at most, or null for no limit.</summary>
+    public int? TokenRateLimit { get; set; }
+
     /// <summary>The response cache directory given with -CacheDirectory, as given; null for &lt;OutputDirectory&gt;/cache.</summary>
     public string? CacheDirectory { get; set; }
 
