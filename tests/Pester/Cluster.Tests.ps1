@@ -42,7 +42,7 @@ BeforeAll {
     $script:Data = Join-Path $Work 'study.csv'
     1..160 | ForEach-Object { [pscustomobject]@{ id = "q$_"; answer = "#### $_" } } | Export-Csv $Data -NoTypeInformation
     # The samples of shard 2/4 of that dataset.
-    $script:ShardTwo = @(1..160 | ForEach-Object { "q$_" } | Where-Object { [Checkpoint.Runs.SampleSeeds]::ShardOf($_, 4) -eq 1 })
+    $script:ShardTwo = @(1..160 | ForEach-Object { "q$_" } | Where-Object { [Checkpoint.Sharding.ShardMembership]::IndexOf($_, 4) -eq 1 })
 
     function script:Start-Node {
         # A child pwsh (the real executable) that runs shard 2/4 through $Mount, each sample taking $SleepMs.

@@ -5,10 +5,10 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Checkpoint.Store;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 
@@ -265,7 +265,7 @@ public sealed class LeaseTests
     [InlineData(1, 4, 2, 6)]
     public void ShardsOverlapExactlyWhenSomeSampleFallsInBoth(int k, int n, int j, int m)
     {
-        bool shared = Enumerable.Range(0, 20000).Select(i => "id-" + i).Any(id => SampleSeeds.ShardOf(id, n) == k - 1 && SampleSeeds.ShardOf(id, m) == j - 1);
+        bool shared = Enumerable.Range(0, 20000).Select(i => "id-" + i).Any(id => ShardMembership.IndexOf(id, n) == k - 1 && ShardMembership.IndexOf(id, m) == j - 1);
         Assert.Equal(shared, ShardSpec.Overlap(new ShardSpec(k, n), new ShardSpec(j, m)));
         Assert.Equal(shared, ShardSpec.Overlap(new ShardSpec(j, m), new ShardSpec(k, n)));
         Assert.True(ShardSpec.Overlap(null, new ShardSpec(k, n)));

@@ -4,10 +4,10 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Checkpoint.Datasets;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Checkpoint.Store;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 

@@ -9,6 +9,7 @@ using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Checkpoint.Store;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 

@@ -7,6 +7,7 @@ using System.Security;
 using Checkpoint.Identity;
 using Checkpoint.Store;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 

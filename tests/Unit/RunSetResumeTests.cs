@@ -3,9 +3,9 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using Checkpoint.Datasets;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 

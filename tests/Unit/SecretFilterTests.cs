@@ -3,8 +3,8 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Security;
-using Checkpoint.Identity;
 using Xunit;
+using Checkpoint.Security;
 
 namespace Checkpoint.Tests;
 

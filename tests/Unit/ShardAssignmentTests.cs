@@ -2,9 +2,9 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 
@@ -24,7 +24,7 @@ public sealed class ShardAssignmentTests
         var seen = new Dictionary<string, int>();
         for (int k = 1; k <= count; k++)
         {
-            foreach (string id in s_ids.Where(id => SampleSeeds.ShardOf(id, count) == k - 1))
+            foreach (string id in s_ids.Where(id => ShardMembership.IndexOf(id, count) == k - 1))
             {
                 Assert.False(seen.ContainsKey(id), $"{id} is in two shards");
                 seen[id] = k;
@@ -39,11 +39,11 @@ public sealed class ShardAssignmentTests
     [Fact]
     public void MembershipDependsOnTheIdAloneNotOnOrderOrOtherRows()
     {
-        var before = s_ids.ToDictionary(id => id, id => SampleSeeds.ShardOf(id, 4));
+        var before = s_ids.ToDictionary(id => id, id => ShardMembership.IndexOf(id, 4));
         var shuffled = s_ids.OrderBy(id => id.GetHashCode()).Concat(new[] { "new1", "new2" }).ToArray();
         foreach (string id in shuffled.Where(before.ContainsKey))
         {
-            Assert.Equal(before[id], SampleSeeds.ShardOf(id, 4));
+            Assert.Equal(before[id], ShardMembership.IndexOf(id, 4));
         }
     }
 
@@ -55,10 +55,10 @@ public sealed class ShardAssignmentTests
     {
         // Pinned values: the rule is the first eight bytes of SHA-256(id), little-endian, mod n, the same on
         // every machine; a change here would move samples between shards of running studies.
-        Assert.Equal(expected, SampleSeeds.ShardOf(id, count));
+        Assert.Equal(expected, ShardMembership.IndexOf(id, count));
         byte[] digest = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id));
         ulong value = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(digest);
-        Assert.Equal((int)(value % (ulong)count), SampleSeeds.ShardOf(id, count));
+        Assert.Equal((int)(value % (ulong)count), ShardMembership.IndexOf(id, count));
     }
 
     [Theory]

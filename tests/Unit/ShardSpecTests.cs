@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using Checkpoint.Identity;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 

@@ -6,6 +6,7 @@ using System.Text;
 using System.Threading.Tasks;
 using Checkpoint.Store;
 using Xunit;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Tests;
 
@@ -419,8 +420,8 @@ public sealed class StoreTests
     public void ShardsOfOneRunHaveTheirOwnFilesAndLocks()
     {
         using var dir = new TestDirectory();
-        var shard1 = new RunFiles(dir.Path, RunId, new Identity.ShardSpec(1, 2));
-        var shard2 = new RunFiles(dir.Path, RunId, new Identity.ShardSpec(2, 2));
+        var shard1 = new RunFiles(dir.Path, RunId, new ShardSpec(1, 2));
+        var shard2 = new RunFiles(dir.Path, RunId, new ShardSpec(2, 2));
         using CheckpointStore a = CheckpointStore.Open(shard1);
         using CheckpointStore b = CheckpointStore.Open(shard2);
         a.Append(Records.Completed("x"));

@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using Checkpoint.Commands.Internal;
 using Checkpoint.Runs;
+using Checkpoint.Commands.Blocks;
 
 namespace Checkpoint.Commands;
 

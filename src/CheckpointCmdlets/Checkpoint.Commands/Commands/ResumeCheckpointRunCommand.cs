@@ -4,9 +4,9 @@ using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using Checkpoint.Commands.Internal;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Checkpoint.Store;
+using Checkpoint.Commands.Blocks;
 
 namespace Checkpoint.Commands;
 

@@ -2,9 +2,10 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Management.Automation;
 using Checkpoint.Commands.Internal;
-using Checkpoint.Identity;
 using Checkpoint.Runs;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
+using Checkpoint.Commands.Blocks;
 
 namespace Checkpoint.Commands;
 

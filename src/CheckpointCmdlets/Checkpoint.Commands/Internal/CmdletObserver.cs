@@ -2,6 +2,7 @@ using System;
 using System.Globalization;
 using System.Management.Automation;
 using Checkpoint.Runs;
+using Checkpoint.Commands.Blocks;
 
 namespace Checkpoint.Commands.Internal;
 

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using Checkpoint.Store;
 using Checkpoint.Runs;
+using Checkpoint.Commands.Blocks;
 
 namespace Checkpoint.Commands.Internal;
 

@@ -11,12 +11,12 @@ using CsvHelper.Configuration;
 namespace Checkpoint.Datasets;
 
 /// <summary>
-/// The CSV half of the dataset reader: <see cref="CsvRowSkipper"/> reads plain rows, CsvHelper reads on from the
+/// The CSV half of the dataset reader: <see cref="CsvRowReader"/> reads plain rows, CsvHelper reads on from the
 /// first row it does not find plain, and both give a row's fields under the header's names.
 /// </summary>
 public static partial class DatasetReader
 {
-    // CsvRowSkipper reads the rows, those that need no fields by their id alone; CsvHelper reads on from the
+    // CsvRowReader reads the rows, those that need no fields by their id alone; CsvHelper reads on from the
     // first row the skipper does not find plain (or from the top, for a file the skipper cannot start on).
     // Without needsFields every row is read whole. With `hash` (a scan), every byte read goes to it (the caller
     // hashes what is left of the file), and the rows CsvHelper reads are read whole: it checks a row's
@@ -25,7 +25,7 @@ public static partial class DatasetReader
     {
         string[]? header = ReadCsvHeader(stream, path);
         int idIndex = header is null ? -1 : SampleIds.FindIdColumn(header, idColumn, path);
-        var skipper = new CsvRowSkipper(stream, hash);
+        var skipper = new CsvRowReader(stream, hash);
         long row = 0;
         CsvStart? start = null;
         if (idIndex >= 0 && skipper.SkipHeader(header!))

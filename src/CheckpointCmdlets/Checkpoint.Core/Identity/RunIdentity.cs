@@ -9,6 +9,7 @@ using System.Text.Json;
 using Checkpoint.IO;
 using Checkpoint.Json;
 using Checkpoint.Store;
+using Checkpoint.Security;
 
 namespace Checkpoint.Identity;
 

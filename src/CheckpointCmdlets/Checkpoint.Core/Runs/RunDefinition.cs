@@ -2,9 +2,9 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Text.Json;
-using Checkpoint.Identity;
 using Checkpoint.Json;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Runs;
 

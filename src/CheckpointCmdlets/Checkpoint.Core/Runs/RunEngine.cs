@@ -10,6 +10,7 @@ using Checkpoint.Datasets;
 using Checkpoint.Identity;
 using Checkpoint.Security;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Runs;
 
@@ -213,7 +214,7 @@ public sealed class RunEngine
 
     private static CheckpointIndex? LoadOtherParts(RunFiles files)
     {
-        List<string> paths = RunFiles.DiscoverParts(files.Directory, files.RunId)
+        List<string> paths = RunParts.Discover(files.Directory, files.RunId)
             .Where(p => p.BaseName != files.BaseName)
             .Select(p => p.ResultsPath)
             .ToList();
@@ -222,7 +223,7 @@ public sealed class RunEngine
 
     // For the scan, which comes before the run's files are read and with them its selection.
     [MethodImpl(JitOptions.Optimized)]
-    private bool InShard(string sampleId) => SampleSelection.InShard(_definition.Shard, sampleId);
+    private bool InShard(string sampleId) => ShardMembership.Contains(_definition.Shard, sampleId);
 
     private void PrepareState(CheckpointStore store, DatasetInfo dataset, IRunObserver observer)
     {

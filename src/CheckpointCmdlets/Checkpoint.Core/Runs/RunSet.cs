@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using Checkpoint.Identity;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Runs;
 
@@ -42,7 +43,7 @@ public sealed partial class RunSet
         string full = Path.GetFullPath(directory);
         return RunFiles.DiscoverRunIds(full)
             .Where(id => match is null || match(id))
-            .Select(id => new RunSet(full, id, RunFiles.DiscoverParts(full, id).Where(IsRunPart).ToList()))
+            .Select(id => new RunSet(full, id, RunParts.Discover(full, id).Where(IsRunPart).ToList()))
             .Where(set => set.Parts.Count > 0)
             .ToList();
     }
@@ -183,7 +184,7 @@ public sealed partial class RunSet
     /// </summary>
     public IReadOnlyList<string> Remove(LeaseOptions? lease = null, Action<string>? notify = null) =>
         RemoveParts(
-            Parts.Concat(RunFiles.DiscoverLeasedParts(Directory, RunId)).GroupBy(p => p.BaseName, StringComparer.Ordinal).Select(g => g.First()).ToList(),
+            Parts.Concat(RunParts.DiscoverLeased(Directory, RunId)).GroupBy(p => p.BaseName, StringComparer.Ordinal).Select(g => g.First()).ToList(),
             lease,
             notify);
 

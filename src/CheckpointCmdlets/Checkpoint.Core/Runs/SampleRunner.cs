@@ -5,11 +5,11 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Checkpoint.Datasets;
-using Checkpoint.Identity;
 using Checkpoint.Store;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
+using Checkpoint.Security;
 
 namespace Checkpoint.Runs;
 
@@ -33,7 +33,7 @@ internal sealed class SampleRunner
     private readonly OutageBreaker _breaker;
     private readonly SecretMasker _masker;
     // Built when a first attempt fails in a way that may be retried. Most samples never need it, and in a
-    // fresh process building and running it is code compiled for the first time (see README, Benchmarks).
+    // fresh process building and running it is code compiled for the first time (docs/performance.md).
     private readonly Lazy<ResiliencePipeline<SampleOutcome>> _retry;
     private readonly ResiliencePipeline? _timeout;
 

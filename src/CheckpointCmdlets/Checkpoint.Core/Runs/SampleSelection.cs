@@ -4,14 +4,14 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using Checkpoint.Datasets;
-using Checkpoint.Identity;
 using Checkpoint.Store;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Runs;
 
 /// <summary>
 /// Which samples of a run's dataset the run processes now, by the rules every path follows: the sample is in
-/// the plan's shard (<see cref="SampleSeeds.ShardOf"/>), its winning record across the run's files
+/// the plan's shard (<see cref="ShardMembership"/>), its winning record across the run's files
 /// (<see cref="RecordMerge.AcrossFiles"/>) leaves it to do, and -Limit is not reached. A run's dispatch,
 /// -WhatIf's preview and the counts of a run that ended early all read through here.
 /// </summary>
@@ -37,14 +37,9 @@ internal sealed class SampleSelection
         _others = others;
     }
 
-    /// <summary>True when the sample belongs to <paramref name="shard"/> (always, for an unsharded run).</summary>
-    [MethodImpl(JitOptions.Optimized)]
-    public static bool InShard(ShardSpec? shard, string sampleId) =>
-        shard is null || SampleSeeds.ShardOf(sampleId, shard.Count) == shard.Index - 1;
-
     /// <summary>True when the sample belongs to the plan's shard (always, for an unsharded run).</summary>
     [MethodImpl(JitOptions.Optimized)]
-    public bool InShard(string sampleId) => InShard(_plan.Definition.Shard, sampleId);
+    public bool InShard(string sampleId) => ShardMembership.Contains(_plan.Definition.Shard, sampleId);
 
     /// <summary>
     /// The winning record of <paramref name="sampleId"/> across the run's own file and its other parts, by the

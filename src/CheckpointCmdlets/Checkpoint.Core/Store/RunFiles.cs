@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Text.RegularExpressions;
 using Checkpoint.Identity;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Store;
 
@@ -22,11 +23,13 @@ public sealed class RunFiles
     /// <summary>The file name suffix of a run's state.</summary>
     public const string StateSuffix = "_resume_state.json";
 
-    private static readonly Regex s_leaseFile = new(
+    /// <summary>The name of a part's lease file; groups: run, and shard (shard-k-of-n) for a shard.</summary>
+    internal static readonly Regex LeaseFileName = new(
         @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?\.lock\.json\z",
         RegexOptions.CultureInvariant);
 
-    private static readonly Regex s_runFile = new(
+    /// <summary>The name of a part's results or state file; groups: run, and shard (shard-k-of-n) for a shard.</summary>
+    internal static readonly Regex RunFileName = new(
         @"^(?<run>\d{8}_[A-Za-z0-9._-]+_[0-9a-f]{8})(?:_(?<shard>shard-\d+-of-\d+))?(?:\.jsonl|_resume_state\.json)\z",
         RegexOptions.CultureInvariant);
 
@@ -90,72 +93,11 @@ public sealed class RunFiles
         }
 
         return System.IO.Directory.EnumerateFiles(directory)
-            .Select(p => s_runFile.Match(System.IO.Path.GetFileName(p)))
+            .Select(p => RunFileName.Match(System.IO.Path.GetFileName(p)))
             .Where(m => m.Success)
             .Select(m => m.Groups["run"].Value)
             .Distinct(StringComparer.Ordinal)
             .OrderBy(id => id, StringComparer.Ordinal)
-            .ToList();
-    }
-
-    /// <summary>
-    /// The parts of <paramref name="runId"/> that have a results or state file in <paramref name="directory"/>:
-    /// the unsharded files and each shard's, unsharded first, then by shard count and index.
-    /// </summary>
-    public static IReadOnlyList<RunFiles> DiscoverParts(string directory, string runId)
-    {
-        if (!System.IO.Directory.Exists(directory))
-        {
-            return Array.Empty<RunFiles>();
-        }
-
-        return PartsNamed(directory, runId, s_runFile);
-    }
-
-    /// <summary>
-    /// The parts of <paramref name="runId"/> that have a lease file in <paramref name="directory"/>, whether or not
-    /// they have written anything yet: what a writer looks at for a live part that overlaps its own.
-    /// </summary>
-    public static IReadOnlyList<RunFiles> DiscoverLeasedParts(string directory, string runId)
-    {
-        if (!System.IO.Directory.Exists(directory))
-        {
-            return Array.Empty<RunFiles>();
-        }
-
-        return PartsNamed(directory, runId, s_leaseFile);
-    }
-
-    private static IReadOnlyList<RunFiles> PartsNamed(string directory, string runId, Regex shape)
-    {
-        var shards = new List<ShardSpec?>();
-        foreach (string path in System.IO.Directory.EnumerateFiles(directory, runId + "*"))
-        {
-            Match match = shape.Match(System.IO.Path.GetFileName(path));
-            if (!match.Success || match.Groups["run"].Value != runId)
-            {
-                continue;
-            }
-
-            ShardSpec? shard = null;
-            if (match.Groups["shard"].Success)
-            {
-                string[] parts = match.Groups["shard"].Value.Split('-');
-                if (!ShardSpec.TryParse(parts[1] + "/" + parts[3], out shard, out _))
-                {
-                    continue;
-                }
-            }
-
-            if (!shards.Contains(shard))
-            {
-                shards.Add(shard);
-            }
-        }
-
-        return shards
-            .OrderBy(s => s is null ? 0 : 1).ThenBy(s => s?.Count ?? 0).ThenBy(s => s?.Index ?? 0)
-            .Select(s => new RunFiles(directory, runId, s))
             .ToList();
     }
 
@@ -178,7 +120,7 @@ public sealed class RunFiles
             RegexOptions.CultureInvariant);
         found.AddRange(System.IO.Directory.EnumerateFiles(Directory, BaseName + "*").Where(p => sidecar.IsMatch(System.IO.Path.GetFileName(p))));
         // With the run's last part gone, a later start begins a new dated run instead of joining the marker's.
-        if (RunIdMarker.Names(Directory, RunId) && DiscoverParts(Directory, RunId).All(p => p.BaseName == BaseName))
+        if (RunIdMarker.Names(Directory, RunId) && RunParts.Discover(Directory, RunId).All(p => p.BaseName == BaseName))
         {
             found.Add(RunIdMarkerPath);
         }

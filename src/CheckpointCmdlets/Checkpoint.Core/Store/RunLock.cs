@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
-using Checkpoint.Identity;
 using Checkpoint.IO;
+using Checkpoint.Sharding;
 
 namespace Checkpoint.Store;
 
@@ -162,7 +162,7 @@ public sealed class RunLock : IDisposable
 
     private static void RefuseOverlappingLiveParts(RunFiles files, LeaseOptions options)
     {
-        foreach (RunFiles other in RunFiles.DiscoverLeasedParts(files.Directory, files.RunId))
+        foreach (RunFiles other in RunParts.DiscoverLeased(files.Directory, files.RunId))
         {
             if (other.BaseName == files.BaseName || !ShardSpec.Overlap(files.Shard, other.Shard))
             {

@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Checkpoint.Datasets;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>Turns a dataset row into the object a block sees as <c>$_</c>.</summary>
 internal static class SampleConverter

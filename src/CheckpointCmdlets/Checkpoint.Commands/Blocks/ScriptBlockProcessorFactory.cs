@@ -7,7 +7,7 @@ using System.Runtime.ExceptionServices;
 using System.Threading;
 using Checkpoint.Runs;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>
 /// The processors of a run of a -Process block: in the caller's runspace when the engine runs inline, else

@@ -4,7 +4,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.RegularExpressions;
 
-namespace Checkpoint.Identity;
+namespace Checkpoint.Security;
 
 /// <summary>
 /// Masks secrets in text bound for the disk (error messages, the errors log): Authorization headers, api-key

@@ -14,7 +14,7 @@ namespace Checkpoint.Datasets;
 /// CsvHelper then reads on from that row's first byte, so every judgement on odd input stays CsvHelper's.
 /// Given a hash, it hashes the bytes of the rows it steps past, in file order, each byte once.
 /// </summary>
-internal sealed class CsvRowSkipper
+internal sealed class CsvRowReader
 {
     private readonly Stream _stream;
     private readonly HashAlgorithm? _hash;
@@ -30,7 +30,7 @@ internal sealed class CsvRowSkipper
     /// Reads <paramref name="stream"/> from its first byte; with <paramref name="hash"/>, hashes the bytes
     /// passed (see <see cref="HashPassedRows"/>).
     /// </summary>
-    public CsvRowSkipper(Stream stream, HashAlgorithm? hash = null)
+    public CsvRowReader(Stream stream, HashAlgorithm? hash = null)
     {
         _stream = stream;
         _hash = hash;

@@ -8,7 +8,7 @@ using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Runs;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>
 /// Runs a sample's attempt as a scriptblock in the runspace of the thread, as ForEach-Object does: the

@@ -9,12 +9,12 @@ using Xunit;
 namespace Checkpoint.Tests;
 
 /// <summary>
-/// Runs and scans read a CSV with CsvRowSkipper (a resume's done rows and a scan's rows by id alone, the others
+/// Runs and scans read a CSV with CsvRowReader (a resume's done rows and a scan's rows by id alone, the others
 /// whole) and hand the rest to CsvHelper from the first row the skipper does not find plain. Whatever the file
 /// holds, what comes out must be what CsvHelper alone reads: these tests compare the two on random files with quoted fields, line breaks
 /// in fields, doubled quotes, CRLF, blank lines and byte order marks.
 /// </summary>
-public sealed class CsvRowSkipperTests
+public sealed class CsvRowReaderTests
 {
     public static IEnumerable<object[]> Seeds() => Enumerable.Range(1, 40).Select(seed => new object[] { seed });
 

@@ -6,7 +6,7 @@ using System.Threading;
 using Checkpoint.Datasets;
 using Checkpoint.Runs;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>
 /// Runs attempts in a runspace of its own (one per worker, opened once per run), so that attempts can run in

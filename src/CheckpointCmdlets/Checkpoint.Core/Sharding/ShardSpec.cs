@@ -1,7 +1,7 @@
 using System;
 using System.Globalization;
 
-namespace Checkpoint.Identity;
+namespace Checkpoint.Sharding;
 
 /// <summary>A shard of a run: the k-th of n (1-based), as in <c>-Shard 2/4</c>.</summary>
 public sealed class ShardSpec : IEquatable<ShardSpec>

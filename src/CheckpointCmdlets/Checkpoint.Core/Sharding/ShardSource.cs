@@ -2,7 +2,7 @@ using System;
 using System.Collections;
 using System.Globalization;
 
-namespace Checkpoint.Identity;
+namespace Checkpoint.Sharding;
 
 /// <summary>
 /// Reads the shard of an array task from the scheduler's environment (<c>-Shard auto</c>): Slurm

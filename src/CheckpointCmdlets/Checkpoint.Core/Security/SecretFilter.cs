@@ -6,7 +6,7 @@ using System.Linq;
 using System.Security;
 using System.Text;
 
-namespace Checkpoint.Identity;
+namespace Checkpoint.Security;
 
 /// <summary>
 /// Decides which configuration entries are secrets and must never reach the disk or the config hash.

@@ -11,7 +11,7 @@ using System.Text.Json;
 using Checkpoint.IO;
 using Checkpoint.Json;
 
-namespace Checkpoint.Commands.Internal;
+namespace Checkpoint.Commands.Blocks;
 
 /// <summary>
 /// Converts what a scriptblock outputs into JSON at any depth (unlike ConvertTo-Json, which cuts at depth 2
