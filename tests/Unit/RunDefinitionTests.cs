@@ -106,6 +106,8 @@ public sealed class RunDefinitionTests
         Assert.Null(definition.PricingFile);
         Assert.Equal(12.5m, definition.MaxCost);
         Assert.False(definition.RunsInline);
+        Assert.Null(definition.RateLimit);
+        Assert.Null(definition.TokenRateLimit);
     }
 
     [Fact]
@@ -115,6 +117,10 @@ public sealed class RunDefinitionTests
 
         RunDefinition.FromState(state).WriteTo(state);
 
+        // The settings added after that release are written at their defaults; everything else as it was.
+        Assert.Equal((0, 0), (state.Settings["rate_limit"], state.Settings["token_rate_limit"]));
+        state.Settings.Remove("rate_limit");
+        state.Settings.Remove("token_rate_limit");
         Assert.Equal(CurrentReleaseState, Encoding.UTF8.GetString(StateFile.Serialize(state)));
     }
 
@@ -195,7 +201,7 @@ public sealed class RunDefinitionTests
     public void EveryKeptSettingHasAKeyAndAParameterOfItsOwn()
     {
         Assert.Equal(
-            new[] { "CheckpointEvery", "ImportModule", "MaxConsecutiveFailures", "MaxCost", "MaxOutageMinutes", "MaxRetries", "MaxRetryDelaySeconds", "NoRetryOn", "OutageWaitSeconds", "Pricing", "PricingFile", "Process", "RetryDelaySeconds", "RetryOn", "ThrottleLimit", "TimeoutSeconds" },
+            new[] { "CheckpointEvery", "ImportModule", "MaxConsecutiveFailures", "MaxCost", "MaxOutageMinutes", "MaxRetries", "MaxRetryDelaySeconds", "NoRetryOn", "OutageWaitSeconds", "Pricing", "PricingFile", "Process", "RateLimit", "RetryDelaySeconds", "RetryOn", "ThrottleLimit", "TimeoutSeconds", "TokenRateLimit" },
             KeptSettings.All.Select(s => s.Parameter).OrderBy(p => p, StringComparer.Ordinal));
         Assert.Equal(KeptSettings.All.Count, KeptSettings.All.Select(s => s.Key).Distinct().Count());
     }

@@ -59,6 +59,12 @@ public sealed class RunSummary
     /// <summary>(Pending + failed samples) x AverageCostPerSample: what finishing the run may cost.</summary>
     public decimal EstimatedRemainingCost { get; init; }
 
+    /// <summary>Attempts answered with 429 (Too Many Requests) in this session.</summary>
+    public int RateLimitedCount { get; init; }
+
+    /// <summary>Samples that could be in flight when the session ended: -ThrottleLimit, or less after 429s.</summary>
+    public int Concurrency { get; init; }
+
     /// <summary>The run's output directory, so that piping into the other cmdlets finds the run.</summary>
     public string OutputDirectory { get; init; } = string.Empty;
 

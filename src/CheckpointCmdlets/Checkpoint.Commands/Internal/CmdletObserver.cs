@@ -56,12 +56,14 @@ internal sealed class CmdletObserver : IRunObserver
     {
         string status = string.Format(
             CultureInfo.InvariantCulture,
-            "{0}/{1} done, {2} failed, {3:0.0} samples/s{4}",
+            "{0}/{1} done, {2} failed, {3:0.0} samples/s, concurrency {5}, {6} rate-limited (429){4}",
             progress.Completed,
             progress.Total,
             progress.Failed,
             progress.SamplesPerSecond,
-            progress.Waiting is null ? string.Empty : "; " + progress.Waiting);
+            progress.Waiting is null ? string.Empty : "; " + progress.Waiting,
+            progress.Concurrency,
+            progress.RateLimitedCount);
         var record = new ProgressRecord(_activityId, "Checkpoint run " + progress.RunId, status)
         {
             PercentComplete = progress.PercentComplete,

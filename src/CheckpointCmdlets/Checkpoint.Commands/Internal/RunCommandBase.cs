@@ -108,6 +108,16 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [ValidateRange(KeptSettings.MaxCostMin, KeptSettings.MaxCostMax)]
     public decimal MaxCost { get; set; }
 
+    /// <summary>Requests per minute this process starts at most (per shard); every worker shares it.</summary>
+    [Parameter]
+    [ValidateRange(KeptSettings.RateLimitMin, KeptSettings.RateLimitMax)]
+    public int RateLimit { get; set; }
+
+    /// <summary>Tokens per minute this process uses at most (per shard), from the usage samples report.</summary>
+    [Parameter]
+    [ValidateRange(KeptSettings.RateLimitMin, KeptSettings.RateLimitMax)]
+    public int TokenRateLimit { get; set; }
+
     /// <summary>For -WhatIf estimates before any sample has a cost: the expected cost of one sample.</summary>
     [Parameter]
     [ValidateRange(0.0, double.MaxValue)]
@@ -131,6 +141,8 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         (nameof(Pricing), (c, d) => d.Pricing = c.Pricing),
         (nameof(PricingFile), (c, d) => d.PricingFile = c.PricingFile),
         (nameof(MaxCost), (c, d) => d.MaxCost = c.MaxCost),
+        (nameof(RateLimit), (c, d) => d.RateLimit = c.RateLimit),
+        (nameof(TokenRateLimit), (c, d) => d.TokenRateLimit = c.TokenRateLimit),
     };
 
     private TerminationSignal? _termination;

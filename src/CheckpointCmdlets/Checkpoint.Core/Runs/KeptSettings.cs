@@ -99,6 +99,15 @@ public static class KeptSettings
     /// <summary>The greatest -MaxCost.</summary>
     public const double MaxCostMax = double.MaxValue;
 
+    /// <summary>The default of -RateLimit and -TokenRateLimit: no limit.</summary>
+    public const int RateLimitDefault = 0;
+
+    /// <summary>The least -RateLimit (requests per minute) and -TokenRateLimit (tokens per minute).</summary>
+    public const int RateLimitMin = 1;
+
+    /// <summary>The greatest -RateLimit and -TokenRateLimit.</summary>
+    public const int RateLimitMax = int.MaxValue;
+
     /// <summary>The parameter that gives a run its block, kept as text under <c>process</c>.</summary>
     public const string BlockParameter = "Process";
 
@@ -127,5 +136,7 @@ public static class KeptSettings
         KeptSetting.Table("pricing", "Pricing", d => d.Pricing, (d, v) => d.Pricing = v),
         KeptSetting.Text("pricing_file", "PricingFile", d => d.PricingFile, (d, v) => d.PricingFile = v),
         KeptSetting.Money("max_cost", "MaxCost", MaxCostDefault, MaxCostMin, MaxCostMax, d => d.MaxCost ?? 0m, (d, v) => d.MaxCost = v == 0m ? null : v),
+        KeptSetting.Int("rate_limit", "RateLimit", RateLimitDefault, RateLimitMin, RateLimitMax, d => d.RateLimit ?? RateLimitDefault, (d, v) => d.RateLimit = v == RateLimitDefault ? null : v),
+        KeptSetting.Int("token_rate_limit", "TokenRateLimit", RateLimitDefault, RateLimitMin, RateLimitMax, d => d.TokenRateLimit ?? RateLimitDefault, (d, v) => d.TokenRateLimit = v == RateLimitDefault ? null : v),
     };
 }

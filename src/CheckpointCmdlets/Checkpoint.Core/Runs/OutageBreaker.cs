@@ -80,6 +80,21 @@ internal sealed class OutageBreaker
     }
 
     /// <summary>
+    /// The number of the streak going on now, for an outcome that neither extends nor ends it (a 429: the
+    /// server answered, but only to push back).
+    /// </summary>
+    public int CurrentStreak
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _streak;
+            }
+        }
+    }
+
+    /// <summary>
     /// Holds the verdict on a sample whose retries a transient failure of streak <paramref name="streak"/>
     /// used up, until the streak ends: <paramref name="settle"/> then gets true when the streak opened the
     /// breaker (the failures were the outage's: the sample stays pending), false when an answer broke it

@@ -18,11 +18,13 @@ internal sealed class ProgressReporter
     private readonly RunTally _tally;
     private readonly IRunObserver _observer;
     private readonly Stopwatch _clock;
+    private readonly RateGovernor _governor;
     private readonly Stopwatch _lastReport = Stopwatch.StartNew();
     private int _checkpointsSeen;
 
-    public ProgressReporter(CheckpointStore store, int total, RunTally tally, IRunObserver observer, Stopwatch clock)
+    public ProgressReporter(CheckpointStore store, int total, RunTally tally, IRunObserver observer, Stopwatch clock, RateGovernor governor)
     {
+        _governor = governor;
         _store = store;
         _total = total;
         _tally = tally;
@@ -66,6 +68,10 @@ internal sealed class ProgressReporter
         double rate = seconds > 0 ? _tally.Processed / seconds : 0;
         int left = Math.Max(0, _total - _store.Index.CompletedCount);
         TimeSpan? remaining = rate > 0 ? TimeSpan.FromSeconds(left / rate) : null;
-        return new RunProgress(_store.Files.RunId, _total, Math.Min(_total, _store.Index.CompletedCount), _store.Index.FailedCount, _tally.Processed, rate, remaining, finished, finished ? null : Waiting);
+        return new RunProgress(_store.Files.RunId, _total, Math.Min(_total, _store.Index.CompletedCount), _store.Index.FailedCount, _tally.Processed, rate, remaining, finished, finished ? null : Waiting)
+        {
+            Concurrency = _governor.Concurrency,
+            RateLimitedCount = _governor.RateLimitedCount,
+        };
     }
 }

@@ -82,6 +82,12 @@ public sealed class RunDefinition
     /// <summary>Stop the run once its total cost reaches this budget; null for no budget.</summary>
     public decimal? MaxCost { get; set; }
 
+    /// <summary>Requests per minute that this process (this shard) starts at most, or null for no limit.</summary>
+    public int? RateLimit { get; set; }
+
+    /// <summary>Tokens per minute that this process (this shard) uses at most, or null for no limit.</summary>
+    public int? TokenRateLimit { get; set; }
+
     /// <summary>The longest one attempt may take, or null for no limit.</summary>
     public TimeSpan? Timeout => TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : null;
 

@@ -45,6 +45,12 @@ public sealed class RunProgress
     /// <summary>Why the run is waiting (an outage, a backoff), or null.</summary>
     public string? Waiting { get; }
 
+    /// <summary>Samples that may be in flight now: -ThrottleLimit, lowered after a 429 and raised by successes.</summary>
+    public int Concurrency { get; internal init; }
+
+    /// <summary>Attempts answered with 429 (Too Many Requests) in this session.</summary>
+    public int RateLimitedCount { get; internal init; }
+
     /// <summary>Percent of samples completed, 0 to 100.</summary>
     public int PercentComplete => Total == 0 ? 100 : (int)Math.Min(100, Completed * 100L / Total);
 }

@@ -35,6 +35,7 @@ internal sealed class RunSession
     private readonly ProgressReporter _progress;
     private readonly OutageWaiter _outage;
     private readonly EventDelivery _delivery;
+    private readonly RateGovernor _governor;
     private bool _cancelled;
 
     /// <param name="plan">The run's plan.</param>
@@ -54,10 +55,11 @@ internal sealed class RunSession
         _clock = clock;
         _selection = new SampleSelection(plan, store, others);
         _breaker = new OutageBreaker(_definition.MaxConsecutiveFailures);
-        _runner = new SampleRunner(plan, store, _breaker);
+        _governor = new RateGovernor(_definition, store.Files.RunId);
+        _runner = new SampleRunner(plan, store, _breaker, _governor);
         _delivery = new EventDelivery(_tally, observer);
         _gate = new StartGate(_definition.MaxCost, () => _store.TotalCost + (_others?.Usage.Cost ?? 0), observer);
-        _progress = new ProgressReporter(store, dataset.IncludedCount, _tally, observer, clock);
+        _progress = new ProgressReporter(store, dataset.IncludedCount, _tally, observer, clock, _governor);
         _outage = new OutageWaiter(_breaker, _definition, store.Files.RunId, observer, _progress);
     }
 
@@ -126,6 +128,7 @@ internal sealed class RunSession
         finally
         {
             inline?.Dispose();
+            _governor.Dispose();
         }
     }
 
@@ -236,6 +239,8 @@ internal sealed class RunSession
             Status = final.ToString(),
             OutputDirectory = _store.Files.Directory,
             Path = _store.Files.ResultsPath,
+            RateLimitedCount = _governor.RateLimitedCount,
+            Concurrency = _governor.Concurrency,
         };
     }
 }

@@ -43,7 +43,37 @@ public sealed class SampleContext
     {
         InputTokens = (InputTokens ?? 0) + inputTokens;
         OutputTokens = (OutputTokens ?? 0) + outputTokens;
+        if (Rate is (RateGovernor governor, RateGovernor.Ticket ticket))
+        {
+            governor.Debit(ticket, inputTokens + outputTokens);
+        }
     }
+
+    /// <summary>
+    /// Waits until the run's rate limits (-RateLimit, -TokenRateLimit, a 429's pause) let one more call start,
+    /// and takes one request. A block that makes several calls per sample calls it before each one; the run
+    /// then counts its calls instead of its attempts. Returns at once when the run has no limits.
+    /// </summary>
+    public void WaitForRate() => WaitForRate(0);
+
+    /// <summary>
+    /// As <see cref="WaitForRate()"/>, and reserves <paramref name="estimatedTokens"/> of -TokenRateLimit for
+    /// the call; the usage reported afterwards (<see cref="AddUsage"/>, or the usage in the result) replaces
+    /// the estimate.
+    /// </summary>
+    public void WaitForRate(long estimatedTokens)
+    {
+        if (Rate is (RateGovernor governor, RateGovernor.Ticket ticket))
+        {
+            governor.BeforeCall(ticket, Math.Max(0, estimatedTokens), Cancellation);
+        }
+    }
+
+    /// <summary>The run's rate limits and this attempt's hold on them, when the run has a governor.</summary>
+    internal (RateGovernor Governor, RateGovernor.Ticket Ticket)? Rate { get; set; }
+
+    /// <summary>Stops a <see cref="WaitForRate()"/> when the run stops.</summary>
+    internal System.Threading.CancellationToken Cancellation { get; set; }
 
     /// <summary>Adds a cost this attempt incurred; it then replaces the cost computed from tokens and prices.</summary>
     public void AddCost(decimal cost) => Cost = (Cost ?? 0) + cost;

@@ -25,6 +25,8 @@ namespace Checkpoint.Runs;
 /// </summary>
 internal sealed class SampleRunner
 {
+    private const int RateLimitedStatus = 429;
+
     private static readonly ResiliencePropertyKey<Attempt> s_attemptKey = new("checkpoint.attempt");
 
     private readonly RunPlan _plan;
@@ -37,12 +39,15 @@ internal sealed class SampleRunner
     private readonly Lazy<ResiliencePipeline<SampleOutcome>> _retry;
     private readonly ResiliencePipeline? _timeout;
 
-    public SampleRunner(RunPlan plan, CheckpointStore store, OutageBreaker breaker)
+    private readonly RateGovernor _governor;
+
+    public SampleRunner(RunPlan plan, CheckpointStore store, OutageBreaker breaker, RateGovernor governor)
     {
         _plan = plan;
         _definition = plan.Definition;
         _store = store;
         _breaker = breaker;
+        _governor = governor;
         _masker = new SecretMasker(_definition.Config);
         _retry = new Lazy<ResiliencePipeline<SampleOutcome>>(NewRetryPipeline);
         _timeout = _definition.Timeout is TimeSpan limit ? new ResiliencePipelineBuilder().AddTimeout(limit).Build() : null;
@@ -88,9 +93,9 @@ internal sealed class SampleRunner
         {
             Finish(attempt, outcome, pending: true, tryAgain: false);
         }
-        else if (!_breaker.AllowsRetry)
+        else if (!_breaker.AllowsRetry || outcome.HttpStatus == RateLimitedStatus)
         {
-            // Retries cut short by an outage.
+            // Retries cut short by an outage, or used up by a server pushing back: the sample is not at fault.
             Finish(attempt, outcome, pending: true);
         }
         else
@@ -185,9 +190,12 @@ internal sealed class SampleRunner
         cancellationToken.ThrowIfCancellationRequested();
         attempt.Number++;
         var context = attempt.Context = new SampleContext(_store.Files.RunId, attempt.Sample.Id, attempt.Number, _definition.Model, _plan.BlockConfig ?? _definition.Config, _definition.Seed, _definition.Shard?.ToString());
+        RateGovernor.Ticket ticket = _governor.Enter(cancellationToken);
+        context.Rate = (_governor, ticket);
+        context.Cancellation = cancellationToken;
         attempt.StartedAt = DateTimeOffset.UtcNow;
         attempt.Timer.Restart();
-        SampleOutcome outcome;
+        SampleOutcome? outcome = null;
         try
         {
             outcome = _timeout is null
@@ -201,10 +209,30 @@ internal sealed class SampleRunner
                 string.Format(CultureInfo.InvariantCulture, "The attempt took longer than {0} s (-TimeoutSeconds) and was stopped.", _definition.Timeout!.Value.TotalSeconds),
                 transient: true);
         }
+        finally
+        {
+            attempt.Timer.Stop();
+            context.Rate = null;
+            EndRate(ticket, context, outcome);
+        }
 
-        attempt.Timer.Stop();
-        attempt.Streak = _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        // A 429 is the server pushing back, not failing: it neither counts toward an outage nor ends one.
+        attempt.Streak = outcome.HttpStatus == RateLimitedStatus
+            ? _breaker.CurrentStreak
+            : _breaker.Report(!outcome.Succeeded && outcome.Transient);
         return outcome;
+    }
+
+    // Usage found in the result counts toward -TokenRateLimit when the block reported none itself.
+    private void EndRate(RateGovernor.Ticket ticket, SampleContext context, SampleOutcome? outcome)
+    {
+        if (_definition.TokenRateLimit is not null && outcome is { Succeeded: true } && context.InputTokens is null && context.OutputTokens is null)
+        {
+            (long? input, long? output) = Costs.UsageExtractor.FromOutput(outcome.OutputJson);
+            _governor.Debit(ticket, (input ?? 0) + (output ?? 0));
+        }
+
+        _governor.Exit(ticket, throttled: outcome?.HttpStatus == RateLimitedStatus, succeeded: outcome?.Succeeded == true, outcome?.RetryAfter);
     }
 
     // The record of an attempt, and for a failure the context for the errors log; a failure is told as a verbose message.
