@@ -238,14 +238,15 @@ Describe 'An API outage shorter than -MaxOutageMinutes' {
 
 Describe 'An outage whose first sample used up its retries before the API was taken to be down' {
     # -MaxRetries 3 gives a sample four attempts, one short of -MaxConsecutiveFailures 5: the first sample uses
-    # them all up while the breaker is still closed, and the second sample's first failure opens it.
+    # them all up while the breaker is still closed, and the second sample's first failure opens it. With
+    # -RetryDelaySeconds 0 its retries are due at once, and a retry due runs before the next sample starts.
     BeforeAll {
         $null = Invoke-RestMethod "$base/mode/down"
         $ids = 1..5 | ForEach-Object { "vic$_" }
         $d = New-UrlDataset 'victim' @($ids | ForEach-Object { [ordered]@{ id = $_; url = "$base/api/$_" } })
         $outageError = $null
         try {
-            $null = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0.01 -OutageWaitSeconds 0.5 -MaxOutageMinutes 0.05 -WarningAction SilentlyContinue
+            $null = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0 -OutageWaitSeconds 0.5 -MaxOutageMinutes 0.05 -WarningAction SilentlyContinue
         }
         catch { $outageError = $_ }
         $jsonl = Get-RunFile $d.Out '.jsonl'
@@ -294,7 +295,7 @@ Describe 'An outage whose first sample used up its retries before the API was ta
         $d = New-UrlDataset 'victim-brief' @($ids | ForEach-Object { [ordered]@{ id = $_; url = "$base/api/$_" } })
         # Long enough that a loaded machine still makes the first sample's four attempts inside it.
         $null = Invoke-RestMethod "$base/mode/down?ms=3000"
-        $summary = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0.01 -OutageWaitSeconds 0.5 -MaxOutageMinutes 1 -WarningAction SilentlyContinue
+        $summary = Start-CheckpointRun $d.Csv -OutputDirectory $d.Out -Process $callBlock -MaxRetries 3 -MaxConsecutiveFailures 5 -RetryDelaySeconds 0 -OutageWaitSeconds 0.5 -MaxOutageMinutes 1 -WarningAction SilentlyContinue
         @((Get-ServerCall '/api/brief1').Status) | Should -Be @(503, 503, 503, 503, 200)
         $summary.FailedSamples | Should -Be 0
         $summary.CompletedSamples | Should -Be 4

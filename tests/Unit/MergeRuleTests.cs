@@ -129,7 +129,7 @@ public sealed class MergeRuleTests
             completedInOwnFile ? other : own,
             Records.Failed("a", attempt: 2, final: true, later: s_clockAhead),
             Records.Failed("b", attempt: 2, final: false, later: s_clockAhead));
-        var engine = new RunEngine(plan);
+        var engine = new RunLauncher(plan);
 
         RunPreview preview = engine.Preview();
         var processors = new CountingProcessors();

@@ -22,14 +22,16 @@ public sealed class OutageVerdictTests
     public void ASampleWhoseRetriesRanOutInTheStreakThatOpenedTheBreakerStaysPendingAndCompletesAfterTheOutage(int throttleLimit)
     {
         // The API answers 503 to its first five calls: at ThrottleLimit 1, s1 fails four times (-MaxRetries 3),
-        // one short of -MaxConsecutiveFailures 5, and s2's failure opens the breaker; at ThrottleLimit 2 the
-        // five failures fall to s1 and whichever samples run beside it. The API was down for them all.
+        // one short of -MaxConsecutiveFailures 5, and s2's failure opens the breaker (with no backoff, s1's
+        // retries are due at once, and a retry due runs before a new sample); at ThrottleLimit 2 the five
+        // failures fall to s1 and whichever samples run beside it. The API was down for them all.
         using var dir = new TestDirectory();
         var plan = NewPlan(dir, "s1", "s2", "s3", "s4");
         plan.Definition.ThrottleLimit = throttleLimit;
+        plan.Definition.RetryDelaySeconds = 0;
         var api = new Api(failingCalls: 5);
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Empty(records.Where(r => r.GetProperty("status").GetString() == "failed" && r.GetProperty("final").GetBoolean()).Select(r => r.GetProperty("sample_id").GetString()));
@@ -56,7 +58,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(failingCalls: 0, alwaysFailing: "s1");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s1").Select(r => r.GetProperty("final").GetBoolean()));
@@ -71,7 +73,7 @@ public sealed class OutageVerdictTests
         var plan = NewPlan(dir, "s1", "s2");
         var api = new Api(failingCalls: 0, alwaysFailing: "s2");
 
-        RunSummary summary = new RunEngine(plan).Execute(api, new QuietObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(api, new QuietObserver(), CancellationToken.None);
 
         IReadOnlyList<JsonElement> records = ReadRecords(summary.Path);
         Assert.Equal(new[] { false, false, false, true }, FailuresOf(records, "s2").Select(r => r.GetProperty("final").GetBoolean()));

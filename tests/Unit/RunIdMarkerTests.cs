@@ -15,7 +15,7 @@ namespace Checkpoint.Tests;
 
 /// <summary>
 /// The run id marker, <c>{dataset}_{model}_{hash8}.runid</c>: starts of one study on either side of 00:00 UTC,
-/// or racing before any has written a file, join one run. The tests go through <see cref="RunEngine.Execute"/>,
+/// or racing before any has written a file, join one run. The tests go through <see cref="RunLauncher.Execute"/>,
 /// the writer, with the plan's clock.
 /// </summary>
 public sealed class RunIdMarkerTests
@@ -52,7 +52,7 @@ public sealed class RunIdMarkerTests
                     return now;
                 });
                 plan.Definition.Shard = new ShardSpec(i + 1, starts);
-                summaries[i] = new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+                summaries[i] = new RunLauncher(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
             }
             catch (Exception e)
             {
@@ -120,7 +120,7 @@ public sealed class RunIdMarkerTests
             });
             writer.Start();
 
-            RunSummary summary = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+            RunSummary summary = new RunLauncher(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
             writer.Join();
 
             Assert.Equal(earlier, summary.RunId);
@@ -144,8 +144,8 @@ public sealed class RunIdMarkerTests
         File.WriteAllText(marker, leftBehind);
         File.SetLastWriteTimeUtc(marker, s_beforeMidnight);
 
-        RunSummary first = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
-        RunSummary second = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(3))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary first = new RunLauncher(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary second = new RunLauncher(Plan(dataset, output, () => s_afterMidnight.AddDays(3))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         // Every start that finds it so agrees on the day the marker was made, not on its own clock.
         Assert.Equal(identity.RunIdFor(s_beforeMidnight), first.RunId);
@@ -165,18 +165,18 @@ public sealed class RunIdMarkerTests
         string marker = MarkerPath(output, identity);
         RunPlan old = Plan(dataset, output, () => new DateTime(2026, 11, 20, 12, 0, 0, DateTimeKind.Utc));
         old.Limit = 2;
-        RunSummary before = new RunEngine(old).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary before = new RunLauncher(old).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         // A run of a release that wrote no marker.
         File.Delete(marker);
 
         // Readers and a preview leave it so.
         RunPlan later = Plan(dataset, output, () => s_afterMidnight);
-        Assert.Equal(before.RunId, new RunEngine(later).Preview().RunId);
+        Assert.Equal(before.RunId, new RunLauncher(later).Preview().RunId);
         Assert.Equal(before.RunId, identity.ResolveRunId(output, s_afterMidnight));
         Assert.Equal(2, Assert.Single(RunSet.Find(output)).GetStats()[0].CompletedSamples);
         Assert.False(File.Exists(marker));
 
-        RunSummary after = new RunEngine(later).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary after = new RunLauncher(later).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(identity.RunIdFor(new DateTime(2026, 11, 20)), after.RunId);
         Assert.Equal(4, after.ProcessedThisRun);
@@ -191,13 +191,13 @@ public sealed class RunIdMarkerTests
         string output = dir.File("out");
         RunIdentity identity = RunIdentity.Create(dataset, "m", null, 0);
         string marker = MarkerPath(output, identity);
-        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary marked = new RunLauncher(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         string other = identity.RunIdFor(new DateTime(2026, 11, 1));
         RunPlan resume = Plan(dataset, output, () => s_afterMidnight);
         resume.RunId = other;
 
-        RunSummary resumed = new RunEngine(resume).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
-        RunSummary again = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(1))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary resumed = new RunLauncher(resume).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary again = new RunLauncher(Plan(dataset, output, () => s_afterMidnight.AddDays(1))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(other, resumed.RunId);
         Assert.Equal(marked.RunId + "\n", File.ReadAllText(marker));
@@ -219,7 +219,7 @@ public sealed class RunIdMarkerTests
         {
             RunPlan plan = Plan(dataset, output, () => s_beforeMidnight);
             plan.Definition.Shard = new ShardSpec(k, 2);
-            summaries.Add(new RunEngine(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None));
+            summaries.Add(new RunLauncher(plan).Execute(new Processors(), new QuietObserver(), CancellationToken.None));
         }
 
         string runId = summaries[0].RunId;
@@ -241,7 +241,7 @@ public sealed class RunIdMarkerTests
 
         Assert.Contains(marker, deleted);
         Assert.Empty(Directory.GetFiles(output));
-        RunSummary next = new RunEngine(Plan(dataset, output, () => s_afterMidnight.AddDays(2))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary next = new RunLauncher(Plan(dataset, output, () => s_afterMidnight.AddDays(2))).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         Assert.Equal(identity.RunIdFor(s_afterMidnight.AddDays(2)), next.RunId);
     }
 
@@ -253,10 +253,10 @@ public sealed class RunIdMarkerTests
         string output = dir.File("out");
         RunIdentity identity = RunIdentity.Create(dataset, "m", null, 0);
         string marker = MarkerPath(output, identity);
-        RunSummary marked = new RunEngine(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        RunSummary marked = new RunLauncher(Plan(dataset, output, () => s_afterMidnight)).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
         RunPlan other = Plan(dataset, output, () => s_afterMidnight);
         other.RunId = identity.RunIdFor(new DateTime(2026, 11, 1));
-        new RunEngine(other).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
+        new RunLauncher(other).Execute(new Processors(), new QuietObserver(), CancellationToken.None);
 
         Assert.Equal(new[] { other.RunId, marked.RunId }, RunSet.Find(output).Select(r => r.RunId));
         RunSet older = RunSet.Find(output, id => id == other.RunId).Single();

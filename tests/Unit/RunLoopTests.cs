@@ -27,7 +27,7 @@ public sealed class RunLoopTests
         var processor = new FakeProcessor();
         var observer = new WatchingObserver();
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, observer, CancellationToken.None);
 
         Assert.Equal(Ids(20), processor.Processed);
         Assert.Equal(new[] { Environment.CurrentManagedThreadId }, processor.Threads.Distinct());
@@ -47,7 +47,7 @@ public sealed class RunLoopTests
         var processor = new FakeProcessor { Delay = TimeSpan.FromMilliseconds(2) };
         var observer = new WatchingObserver();
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, observer, CancellationToken.None);
 
         Assert.Equal(Ids(60), processor.Processed.OrderBy(Number));
         Assert.DoesNotContain(Environment.CurrentManagedThreadId, processor.Threads);
@@ -62,10 +62,10 @@ public sealed class RunLoopTests
     {
         using var dir = new TestDirectory();
         RunPlan plan = NewPlan(dir, 10);
-        new RunEngine(plan).Execute(new FakeProcessor(), new WatchingObserver(), CancellationToken.None);
+        new RunLauncher(plan).Execute(new FakeProcessor(), new WatchingObserver(), CancellationToken.None);
         RunPlan resume = NewPlan(dir, 15);
         resume.Limit = 3;
-        var engine = new RunEngine(resume);
+        var engine = new RunLauncher(resume);
 
         RunPreview preview = engine.Preview();
         var processor = new FakeProcessor();
@@ -88,7 +88,7 @@ public sealed class RunLoopTests
         var processor = new FakeProcessor { CostEach = 1, Delay = TimeSpan.FromMilliseconds(2) };
         var observer = new WatchingObserver();
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, observer, CancellationToken.None);
 
         Assert.Equal(nameof(RunStatus.BudgetReached), summary.Status);
         int recorded = Completed(summary.Path).Count;
@@ -113,7 +113,7 @@ public sealed class RunLoopTests
         var processor = new FakeProcessor { DownForCalls = 5 };
         var observer = new WatchingObserver();
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, observer, CancellationToken.None);
 
         Assert.Equal((nameof(RunStatus.Completed), 12, 0), (summary.Status, summary.CompletedSamples, summary.FailedSamples));
         Assert.Equal(Ids(12), Completed(summary.Path).OrderBy(Number));
@@ -133,7 +133,7 @@ public sealed class RunLoopTests
         plan.Definition.MaxOutageMinutes = 0.002;
         var processor = new FakeProcessor { DownForCalls = int.MaxValue };
 
-        var outage = Assert.Throws<CheckpointException>(() => new RunEngine(plan).Execute(processor, new WatchingObserver(), CancellationToken.None));
+        var outage = Assert.Throws<CheckpointException>(() => new RunLauncher(plan).Execute(processor, new WatchingObserver(), CancellationToken.None));
 
         Assert.Equal(ErrorIds.ApiOutage, outage.ErrorId);
         RunStats stats = Assert.Single(RunSet.Find(plan.OutputDirectory)).GetStats()[0];
@@ -147,7 +147,7 @@ public sealed class RunLoopTests
         RunPlan plan = NewPlan(dir, 5);
         var processor = new FakeProcessor { FailingFor = "s3" };
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, new WatchingObserver(), CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, new WatchingObserver(), CancellationToken.None);
 
         Assert.Equal((nameof(RunStatus.Incomplete), 4, 1, 0), (summary.Status, summary.CompletedSamples, summary.FailedSamples, summary.PendingSamples));
         Assert.Equal(1, processor.Processed.Count(id => id == "s3"));
@@ -157,11 +157,11 @@ public sealed class RunLoopTests
     public void AResumeOfACompletedRunProcessesNothingAndSaysCompleted()
     {
         using var dir = new TestDirectory();
-        new RunEngine(NewPlan(dir, 7)).Execute(new FakeProcessor(), new WatchingObserver(), CancellationToken.None);
+        new RunLauncher(NewPlan(dir, 7)).Execute(new FakeProcessor(), new WatchingObserver(), CancellationToken.None);
         var processor = new FakeProcessor();
         var observer = new WatchingObserver();
 
-        RunSummary summary = new RunEngine(NewPlan(dir, 7)).Execute(processor, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(NewPlan(dir, 7)).Execute(processor, observer, CancellationToken.None);
 
         Assert.Empty(processor.Processed);
         Assert.Equal((nameof(RunStatus.Completed), 7, 0, 7), (summary.Status, summary.CompletedSamples, summary.ProcessedThisRun, summary.SkippedThisRun));
@@ -179,7 +179,7 @@ public sealed class RunLoopTests
         using var cancellation = new CancellationTokenSource();
         var processor = new FakeProcessor { Delay = TimeSpan.FromMilliseconds(2), CancelAfter = (10, cancellation) };
 
-        RunSummary summary = new RunEngine(plan).Execute(processor, new WatchingObserver(), cancellation.Token);
+        RunSummary summary = new RunLauncher(plan).Execute(processor, new WatchingObserver(), cancellation.Token);
 
         Assert.Equal(nameof(RunStatus.Interrupted), summary.Status);
         int recorded = Completed(summary.Path).Count;
@@ -197,7 +197,7 @@ public sealed class RunLoopTests
         RunPlan plan = NewPlan(dir, 30);
         var observer = new WatchingObserver { CloseAfter = 2 };
 
-        RunSummary summary = new RunEngine(plan).Execute(new FakeProcessor { Delay = TimeSpan.FromMilliseconds(3) }, observer, CancellationToken.None);
+        RunSummary summary = new RunLauncher(plan).Execute(new FakeProcessor { Delay = TimeSpan.FromMilliseconds(3) }, observer, CancellationToken.None);
 
         Assert.Equal((nameof(RunStatus.Interrupted), 2, 28, 2), (summary.Status, summary.CompletedSamples, summary.PendingSamples, summary.ProcessedThisRun));
         Assert.Equal(new[] { "s1", "s2" }, Completed(summary.Path));

@@ -70,7 +70,7 @@ public sealed class RunSetResumeTests
         }
 
         var plan = new RunPlan { Definition = { DatasetPath = dataset, Model = model, Shard = shard }, OutputDirectory = output, Limit = limit };
-        return new RunEngine(plan).Execute(new Done(), new QuietObserver(), CancellationToken.None);
+        return new RunLauncher(plan).Execute(new Done(), new QuietObserver(), CancellationToken.None);
     }
 
     private sealed class Done : ISampleProcessorFactory, ISampleProcessor

@@ -168,7 +168,7 @@ public sealed class StartCheckpointRunCommand : RunCommandBase
     // shard's, never the other shards' (they may belong to other machines).
     private bool RemoveExisting(RunPlan plan)
     {
-        RunFiles files = new RunEngine(plan).ResolveFiles();
+        RunFiles files = new RunLauncher(plan).ResolveFiles();
         IReadOnlyList<string> existing = files.ExistingFiles();
         if (existing.Count == 0)
         {

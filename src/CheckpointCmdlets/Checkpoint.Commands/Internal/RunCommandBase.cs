@@ -279,7 +279,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     /// </summary>
     protected void Run(RunPlan plan, ScriptBlock block)
     {
-        var engine = new RunEngine(plan);
+        var launcher = new RunLauncher(plan);
         try
         {
             RunDefinition definition = plan.Definition;
@@ -287,7 +287,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             string target = definition.Model + " on " + definition.DatasetPath + (definition.Shard is null ? string.Empty : " shard " + definition.Shard);
             if (IsWhatIf())
             {
-                RunPreview preview = engine.Preview();
+                RunPreview preview = launcher.Preview();
                 string message = string.Format(
                     CultureInfo.InvariantCulture,
                     "Run {0}: {1} samples, {2} done, {3} pending, {4} failed; would process {5}; cost so far {6:0.######}, estimated cost of this run {7}.",
@@ -315,7 +315,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             RunSummary summary;
             try
             {
-                summary = engine.Execute(factory, observer, StopToken);
+                summary = launcher.Execute(factory, observer, StopToken);
             }
             finally
             {

@@ -2,7 +2,7 @@ namespace Checkpoint.Runs;
 
 /// <summary>
 /// What a run tells its caller while it works. Every call comes on the thread that called
-/// <see cref="RunEngine.Execute"/>, so a cmdlet can write to its streams directly.
+/// <see cref="RunLauncher.Execute"/>, so a cmdlet can write to its streams directly.
 /// </summary>
 public interface IRunObserver
 {

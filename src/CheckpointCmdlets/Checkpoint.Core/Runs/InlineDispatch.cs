@@ -14,6 +14,8 @@ namespace Checkpoint.Runs;
 /// </summary>
 internal sealed class InlineDispatch
 {
+    private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
+
     private readonly SampleRunner _runner;
     private readonly CheckpointStore _store;
     private readonly RunTally _tally;
@@ -46,11 +48,36 @@ internal sealed class InlineDispatch
         _runner.Sink = events.Enqueue;
         var queue = _queueRecords ? new RecordQueue(_store) : null;
         _runner.Queue = queue;
+        Exception? fatal = null;
+        _runner.Retries.Fatal = e => fatal ??= e;
         void DeliverQueued()
         {
+            if (fatal is not null)
+            {
+                throw fatal;
+            }
+
             while (events.TryDequeue(out RunEvent? e))
             {
                 _delivery.Deliver(e);
+            }
+        }
+
+        // The retries whose backoff has ended run before the next sample; with untilIdle, every sample in retry
+        // is waited for.
+        void RunRetries(bool untilIdle)
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                bool ran = _runner.Retries.RunNext(processor, untilIdle ? s_pollInterval : TimeSpan.Zero);
+                if (!ran && (!untilIdle || _runner.Retries.Waiting == 0))
+                {
+                    break;
+                }
+
+                DeliverQueued();
+                _progress.Report();
             }
         }
 
@@ -58,21 +85,32 @@ internal sealed class InlineDispatch
         {
             foreach ((Sample sample, SampleEntry? entry) in source)
             {
+                RunRetries(untilIdle: false);
                 if (_gate.IsClosed())
                 {
                     break;
                 }
 
-                _outage.WaitOut(() => queue?.Flush(), cancellationToken);
+                _outage.WaitOut(
+                    () =>
+                    {
+                        RunRetries(untilIdle: true);
+                        queue?.Flush();
+                    },
+                    cancellationToken);
                 _tally.Taken();
                 _runner.Run(sample, entry?.Attempt ?? 0, processor, cancellationToken);
                 DeliverQueued();
                 _progress.Report();
             }
+
+            RunRetries(untilIdle: true);
         }
         finally
         {
-            // Whatever ends the loop, the results already made are written before the store closes.
+            // Whatever ends the loop, the results already made are written before the store closes; a sample
+            // still in retry (the run is stopping) stays pending.
+            _runner.Retries.Abandon();
             _runner.Queue = null;
             queue?.Dispose();
         }

@@ -17,6 +17,9 @@ internal sealed class ParallelDispatch
 {
     private static readonly TimeSpan s_pollInterval = TimeSpan.FromMilliseconds(50);
 
+    // How long an idle worker waits for a new sample before it looks for a retry whose backoff has ended.
+    private static readonly TimeSpan s_retryPoll = TimeSpan.FromMilliseconds(10);
+
     private readonly SampleRunner _runner;
     private readonly OutageBreaker _breaker;
     private readonly RunTally _tally;
@@ -25,6 +28,7 @@ internal sealed class ParallelDispatch
     private readonly ProgressReporter _progress;
     private readonly EventDelivery _delivery;
     private readonly int _workers;
+    private Exception? _endingFatal;
 
     /// <summary>
     /// A dispatcher of <paramref name="workers"/> threads whose reports go to <paramref name="delivery"/> on the
@@ -53,6 +57,7 @@ internal sealed class ParallelDispatch
         using var taken = new AutoResetEvent(false);
         int inFlight = 0;
         _runner.Sink = events.Add;
+        _runner.Retries.Fatal = e => events.Add(RunEvent.Fatal(e));
         var workers = new List<Thread>();
         for (int i = 0; i < _workers; i++)
         {
@@ -139,23 +144,66 @@ internal sealed class ParallelDispatch
                 {
                     worker.Join();
                 }
+
+                _runner.Retries.Abandon();
             }
 
             Drain(events, stop, throwOnFatal: false);
+        }
+
+        // Samples in retry end after the last one is handed over: an error of theirs (ApiOutage) comes here.
+        if (_endingFatal is Exception fatal)
+        {
+            throw fatal;
         }
 
         Drain(events, stop);
         cancellationToken.ThrowIfCancellationRequested();
     }
 
+    // A worker runs the attempts of samples in retry whose backoff has ended before it takes a new sample, and
+    // stays until no sample is left in flight or in retry.
     private void Work(ISampleProcessorFactory factory, BlockingCollection<(Sample Sample, int Previous)> work, AutoResetEvent taken, BlockingCollection<RunEvent> events, ref int inFlight, CancellationToken stop)
     {
         ISampleProcessor? processor = null;
         try
         {
             processor = factory.CreateWorker(record => events.Add(RunEvent.Streamed(record)));
-            foreach ((Sample sample, int previous) in work.GetConsumingEnumerable())
+            while (true)
             {
+                if (stop.IsCancellationRequested)
+                {
+                    // The run is stopping: the samples handed over stay pending, and so do those in retry.
+                    foreach (var abandoned in work.GetConsumingEnumerable())
+                    {
+                        Interlocked.Decrement(ref inFlight);
+                    }
+
+                    break;
+                }
+
+                if (_runner.Retries.RunNext(processor, TimeSpan.Zero))
+                {
+                    continue;
+                }
+
+                if (work.IsCompleted)
+                {
+                    if (Volatile.Read(ref inFlight) == 0 && _runner.Retries.Waiting == 0)
+                    {
+                        break;
+                    }
+
+                    _runner.Retries.RunNext(processor, s_pollInterval);
+                    continue;
+                }
+
+                if (!work.TryTake(out (Sample Sample, int Previous) item, s_retryPoll))
+                {
+                    continue;
+                }
+
+                (Sample sample, int previous) = item;
                 taken.Set();
                 try
                 {
@@ -214,7 +262,8 @@ internal sealed class ParallelDispatch
 
     private void DrainUntilIdle(BlockingCollection<RunEvent> events, ref int inFlight, CancellationTokenSource stop, bool throwOnFatal = true)
     {
-        while (Volatile.Read(ref inFlight) > 0)
+        // Once the run is stopping, no worker takes a retry any more: those are abandoned after the workers end.
+        while (Volatile.Read(ref inFlight) > 0 || (_runner.Retries.Waiting > 0 && !stop.IsCancellationRequested))
         {
             if (events.TryTake(out RunEvent? e, s_pollInterval))
             {
@@ -227,8 +276,8 @@ internal sealed class ParallelDispatch
         Drain(events, stop, throwOnFatal);
     }
 
-    // A worker's fatal error stops the others and, unless the run is already ending, goes up to the caller;
-    // any other event is delivered.
+    // A worker's fatal error stops the others and goes up to the caller: at once, or while the workers end,
+    // once they have (unless another error is on its way up already). Any other event is delivered.
     private void Take(RunEvent e, CancellationTokenSource stop, bool throwOnFatal)
     {
         if (e.Kind != RunEventKind.Fatal)
@@ -242,5 +291,7 @@ internal sealed class ParallelDispatch
         {
             throw e.Error!;
         }
+
+        _endingFatal ??= e.Error;
     }
 }

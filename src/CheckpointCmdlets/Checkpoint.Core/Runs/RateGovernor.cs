@@ -41,6 +41,7 @@ internal sealed class RateGovernor : IDisposable
     private TimeSpan _adaptivePause = s_firstAdaptivePause;
     private int _rateLimited;
     private long _debt;
+    private long _requestsTaken;
     private volatile bool _perCall;
 
     public RateGovernor(RunDefinition definition, string runId)
@@ -72,6 +73,9 @@ internal sealed class RateGovernor : IDisposable
             }
         }
     }
+
+    /// <summary>The requests taken so far: one per attempt, or one per call of a block that takes its own.</summary>
+    public long RequestsTaken => Interlocked.Read(ref _requestsTaken);
 
     /// <summary>The 429s seen so far.</summary>
     public int RateLimitedCount => Volatile.Read(ref _rateLimited);
@@ -121,7 +125,7 @@ internal sealed class RateGovernor : IDisposable
             ticket.Reserved = TakeTokens(1, cancellationToken);
             if (ticket.RequestTaken)
             {
-                Take(_requests, 1, cancellationToken);
+                TakeRequest(cancellationToken);
             }
         }
         catch
@@ -152,7 +156,7 @@ internal sealed class RateGovernor : IDisposable
         {
             // A later call of the attempt: it starts only as a new attempt would.
             WaitOutPause(cancellationToken);
-            Take(_requests, 1, cancellationToken);
+            TakeRequest(cancellationToken);
             more = TakeTokens(Math.Max(1, estimatedTokens), cancellationToken);
         }
         else if (estimatedTokens > ticket.Reserved)
@@ -257,6 +261,12 @@ internal sealed class RateGovernor : IDisposable
     private static int BurstOf(int perMinute) => Math.Max(1, perMinute / 60);
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private void TakeRequest(CancellationToken cancellationToken)
+    {
+        Take(_requests, 1, cancellationToken);
+        Interlocked.Increment(ref _requestsTaken);
+    }
 
     private static void Take(RateLimiter? limiter, int permits, CancellationToken cancellationToken)
     {

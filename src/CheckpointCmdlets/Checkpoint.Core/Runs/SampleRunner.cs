@@ -69,22 +69,35 @@ internal sealed class SampleRunner
     /// </summary>
     public static TimeSpan QueuedBelow { get; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>The attempts of samples in retry, which the dispatcher's workers run before new samples.</summary>
+    public RetryQueue Retries { get; } = new();
+
     /// <summary>
-    /// Runs <paramref name="sample"/> until it completes, fails for good, or is abandoned. Throws
-    /// <see cref="OperationCanceledException"/> when the run stops (the sample stays pending). A sample whose
-    /// retries a transient failure used up is reported once its streak of failures ends, maybe after this
-    /// returns, from the thread that ends it or from <see cref="OutageBreaker.SettleHeld"/>.
+    /// Makes the first attempt at <paramref name="sample"/>. When it failed in a way that may be retried, the
+    /// retries go on without this thread: each waits out its backoff on a timer and is then queued on
+    /// <see cref="Retries"/>. Throws <see cref="OperationCanceledException"/> when the run stops (the sample
+    /// stays pending). A sample is reported finished once its last attempt is recorded; one whose retries a
+    /// transient failure used up, once its streak of failures ends, from the thread that ends it or from
+    /// <see cref="OutageBreaker.SettleHeld"/>.
     /// </summary>
     [MethodImpl(JitOptions.Optimized)]
     public void Run(Sample sample, int previousAttempts, ISampleProcessor processor, CancellationToken cancellationToken)
     {
         var attempt = new Attempt(this, sample, processor, previousAttempts);
         SampleOutcome outcome = RunAttempt(attempt, cancellationToken);
-        if (ShouldRetry(outcome))
+        if (ShouldRetry(attempt, outcome))
         {
-            outcome = Retry(attempt, outcome, cancellationToken);
+            Retry(attempt, outcome, cancellationToken);
         }
+        else
+        {
+            Conclude(attempt, outcome, cancellationToken);
+        }
+    }
 
+    // The verdict on a sample whose attempts are over.
+    private void Conclude(Attempt attempt, SampleOutcome outcome, CancellationToken cancellationToken)
+    {
         if (outcome.Succeeded || !outcome.Transient)
         {
             Finish(attempt, outcome, pending: false);
@@ -142,36 +155,77 @@ internal sealed class SampleRunner
     }
 
     // Whether an attempt that ended with this outcome gets another (while retries are left).
-    private bool ShouldRetry(SampleOutcome? outcome) =>
-        _definition.MaxRetries > 0 && outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry;
+    // A 429 uses up none of the sample's -MaxRetries: the server pushed back, and the run's pause and lowered
+    // concurrency answer it; only 429s for -MaxOutageMinutes end the run (see RateGovernor).
+    private bool ShouldRetry(Attempt attempt, SampleOutcome? outcome) =>
+        outcome is { Succeeded: false, Transient: true } && _breaker.AllowsRetry
+        && (outcome.HttpStatus == RateLimitedStatus || attempt.Failures <= _definition.MaxRetries);
 
     // The retries after a first attempt that ended with <paramref name="first"/>: the pipeline is handed that
-    // outcome as its first execution's, so that it counts, waits and records exactly as if it had run it.
-    private SampleOutcome Retry(Attempt attempt, SampleOutcome first, CancellationToken cancellationToken)
+    // outcome as its first execution's, so that it counts, waits and records exactly as if it had run it. It
+    // runs asynchronously: its backoff is a timer, and each later attempt is queued for a worker.
+    private void Retry(Attempt attempt, SampleOutcome first, CancellationToken cancellationToken)
     {
         attempt.FirstOutcome = first;
-        ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Retries.Abandoned);
+        ResilienceContext context = ResilienceContextPool.Shared.Get(stop.Token);
+        context.Properties.Set(s_attemptKey, attempt);
+        Retries.Begin();
+        Task<SampleOutcome> retries;
         try
         {
-            context.Properties.Set(s_attemptKey, attempt);
-            return _retry.Value.Execute(static (ctx, a) => a.TakeFirstOutcome() ?? a.Runner.RunAttempt(a, ctx.CancellationToken), context, attempt);
+            retries = _retry.Value.ExecuteAsync(
+                static (ctx, a) => a.TakeFirstOutcome() is SampleOutcome first
+                    ? new ValueTask<SampleOutcome>(first)
+                    : new ValueTask<SampleOutcome>(a.Runner.Retries.Queue(processor => a.Runner.RunAttempt(a.On(processor), ctx.CancellationToken))),
+                context,
+                attempt).AsTask();
         }
-        finally
+        catch
         {
+            Retries.End();
+            stop.Dispose();
             ResilienceContextPool.Shared.Return(context);
+            throw;
         }
+
+        retries.ContinueWith(
+            done =>
+            {
+                ResilienceContextPool.Shared.Return(context);
+                stop.Dispose();
+                try
+                {
+                    Conclude(attempt, done.GetAwaiter().GetResult(), cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The run is stopping, or the dispatch ended: the sample stays pending.
+                }
+                catch (Exception e)
+                {
+                    Retries.Fatal(e);
+                }
+                finally
+                {
+                    Retries.End();
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     private ResiliencePipeline<SampleOutcome> NewRetryPipeline() =>
         new ResiliencePipelineBuilder<SampleOutcome>()
             .AddRetry(new RetryStrategyOptions<SampleOutcome>
             {
-                MaxRetryAttempts = _definition.MaxRetries,
+                MaxRetryAttempts = int.MaxValue,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = _definition.RetryDelay,
                 MaxDelay = _definition.MaxRetryDelay,
-                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Outcome.Result)),
+                ShouldHandle = args => new ValueTask<bool>(ShouldRetry(args.Context.Properties.GetValue(s_attemptKey, null!), args.Outcome.Result)),
                 DelayGenerator = args => new ValueTask<TimeSpan?>(
                     args.Outcome.Result?.RetryAfter is TimeSpan asked ? (asked < _definition.MaxRetryDelay ? asked : _definition.MaxRetryDelay) : null),
                 OnRetry = args =>
@@ -217,9 +271,16 @@ internal sealed class SampleRunner
         }
 
         // A 429 is the server pushing back, not failing: it neither counts toward an outage nor ends one.
-        attempt.Streak = outcome.HttpStatus == RateLimitedStatus
-            ? _breaker.CurrentStreak
-            : _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        if (outcome.HttpStatus == RateLimitedStatus)
+        {
+            attempt.Streak = _breaker.CurrentStreak;
+        }
+        else
+        {
+            attempt.Failures += outcome.Succeeded ? 0 : 1;
+            attempt.Streak = _breaker.Report(!outcome.Succeeded && outcome.Transient);
+        }
+
         return outcome;
     }
 
@@ -293,7 +354,14 @@ internal sealed class SampleRunner
 
         public Sample Sample { get; }
 
-        public ISampleProcessor Processor { get; }
+        public ISampleProcessor Processor { get; private set; }
+
+        /// <summary>This attempt, made next with <paramref name="processor"/> (the worker's that took it).</summary>
+        public Attempt On(ISampleProcessor processor)
+        {
+            Processor = processor;
+            return this;
+        }
 
         public int Number { get; set; }
 
@@ -302,6 +370,9 @@ internal sealed class SampleRunner
         public SampleContext? Context { get; set; }
 
         public Stopwatch Timer { get; } = new();
+
+        /// <summary>Failed attempts of this session but 429s: a retry is made while they are at most -MaxRetries.</summary>
+        public int Failures { get; set; }
 
         /// <summary>The breaker's number of the streak of failures the last attempt belongs to, when it failed.</summary>
         public int Streak { get; set; }

@@ -15,18 +15,19 @@ using Checkpoint.Sharding;
 namespace Checkpoint.Runs;
 
 /// <summary>
-/// Runs one plan: validates the dataset, opens the run's store, and feeds every pending sample to the
-/// processor, one attempt at a time, checkpointing each result. Data flows one way: dataset reader, then
-/// the processor, then the store's single writer.
+/// Prepares one plan and launches it: resolves the run id and files, validates the dataset, takes the run's
+/// lease, opens its store and writes its state; then hands the open store to a <see cref="RunSession"/>,
+/// which runs the pending samples. Data flows one way: dataset reader, then the processor, then the store's
+/// single writer.
 /// </summary>
-public sealed class RunEngine
+public sealed class RunLauncher
 {
     private readonly RunPlan _plan;
     private readonly RunDefinition _definition;
     private readonly RunIdentity _identity;
 
     /// <summary>Prepares a run of <paramref name="plan"/>.</summary>
-    public RunEngine(RunPlan plan)
+    public RunLauncher(RunPlan plan)
     {
         _plan = plan;
         _definition = plan.Definition;

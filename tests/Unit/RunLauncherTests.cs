@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Checkpoint.Tests;
 
-public sealed class RunEngineTests
+public sealed class RunLauncherTests
 {
     [Fact]
     public void AParallelRunWhoseCallerRefusesAResultEndsWithThatErrorOnceEveryWorkerHasStopped()
@@ -20,7 +20,7 @@ public sealed class RunEngineTests
         var plan = new RunPlan { Definition = { DatasetPath = dataset, ThrottleLimit = 4 }, OutputDirectory = dir.File("out") };
         var factory = new SleepingProcessors();
 
-        var refused = Assert.Throws<InvalidOperationException>(() => new RunEngine(plan).Execute(factory, new RefusingObserver(), CancellationToken.None));
+        var refused = Assert.Throws<InvalidOperationException>(() => new RunLauncher(plan).Execute(factory, new RefusingObserver(), CancellationToken.None));
 
         Assert.Equal("the caller refused a result", refused.Message);
         // Every worker disposed of its processor before Execute returned: none outlived the run's collections.
