@@ -118,7 +118,7 @@ $cases | ForEach-Object {
         Requests           = [int](Get-Median ($mine | ForEach-Object Requests))
         '429s seen'        = if ($seen.Count) { [string](Get-Median ($seen | ForEach-Object Seen)) } else { '' }
     }
-} | Format-Table -AutoSize | Out-Host
+} | Format-Table -AutoSize | Out-String -Width 200 | Write-Host
 Write-Host ('   Per round (s, 429 %): ' + (($cases | ForEach-Object {
                 $key = $_.Key
                 "($key) " + ((@($runs | Where-Object Key -EQ $key) | ForEach-Object { '{0:0.00}/{1:0.0}' -f $_.Seconds, ($_.Share * 100) }) -join ' ')
