@@ -85,6 +85,21 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public void ACallWithoutAnEstimateReservesTheUsageTheRunsCallsReportedOnAverage()
+    {
+        var definition = new RunDefinition { ThrottleLimit = 2, TokenRateLimit = 60000 };
+        using var governor = new RateGovernor(definition, "run");
+
+        RateGovernor.Ticket first = governor.Enter(CancellationToken.None);
+        long firstReserved = first.Reserved;
+        governor.Debit(first, 120);
+        governor.Exit(first, throttled: false, succeeded: true, retryAfter: null);
+        RateGovernor.Ticket second = governor.Enter(CancellationToken.None);
+
+        Assert.Equal((1L, 120L), (firstReserved, second.Reserved));
+    }
+
+    [Fact]
     public void A429HalvesTheConcurrencyOncePerRoundAndSuccessesRestoreIt()
     {
         var definition = new RunDefinition { ThrottleLimit = 32 };

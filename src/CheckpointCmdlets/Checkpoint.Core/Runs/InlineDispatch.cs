@@ -70,8 +70,8 @@ internal sealed class InlineDispatch
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                bool ran = _runner.Retries.RunNext(processor, untilIdle ? s_pollInterval : TimeSpan.Zero);
-                if (!ran && (!untilIdle || _runner.Retries.Waiting == 0))
+                bool wait = untilIdle && _runner.Retries.Waiting > 0;
+                if (!_runner.Retries.RunNext(processor, wait ? s_pollInterval : TimeSpan.Zero) && !wait)
                 {
                     break;
                 }

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
-using System.Threading.RateLimiting;
 
 namespace Checkpoint.Runs;
 
@@ -24,8 +23,8 @@ internal sealed class RateGovernor : IDisposable
     private static readonly TimeSpan s_poll = TimeSpan.FromMilliseconds(100);
 
     private readonly object _gate = new();
-    private readonly TokenBucketRateLimiter? _requests;
-    private readonly TokenBucketRateLimiter? _tokens;
+    private readonly RateBucket? _requests;
+    private readonly RateBucket? _tokens;
     private readonly int _tokenBurst;
     private readonly int _max;
     private readonly TimeSpan _maxPause;
@@ -42,6 +41,8 @@ internal sealed class RateGovernor : IDisposable
     private int _rateLimited;
     private long _debt;
     private long _requestsTaken;
+    private long _tokensReported;
+    private long _usageReports;
     private volatile bool _perCall;
 
     public RateGovernor(RunDefinition definition, string runId)
@@ -51,11 +52,11 @@ internal sealed class RateGovernor : IDisposable
         _maxPause = definition.MaxRetryDelay;
         _maxThrottled = definition.MaxOutage;
         _runId = runId;
-        _requests = definition.RateLimit is int requests ? NewBucket(requests) : null;
+        _requests = definition.RateLimit is int requests ? new RateBucket(requests) : null;
         if (definition.TokenRateLimit is int tokens)
         {
-            _tokens = NewBucket(tokens);
-            _tokenBurst = BurstOf(tokens);
+            _tokens = new RateBucket(tokens);
+            _tokenBurst = _tokens.Burst;
         }
 
         // A block that says it calls WaitForRate takes its requests there; see TakesRequestPerCall.
@@ -103,7 +104,7 @@ internal sealed class RateGovernor : IDisposable
                 long wait = _pauseUntil - Stopwatch.GetTimestamp();
                 if (wait > 0)
                 {
-                    Monitor.Wait(_gate, Min(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), s_poll));
+                    Monitor.Wait(_gate, Min(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), s_poll));
                     continue;
                 }
 
@@ -122,7 +123,7 @@ internal sealed class RateGovernor : IDisposable
         var ticket = new Ticket(order, requestTaken: !_perCall);
         try
         {
-            ticket.Reserved = TakeTokens(1, cancellationToken);
+            ticket.Reserved = _tokens is null ? 0 : TakeTokens(UsualTokens(), cancellationToken);
             if (ticket.RequestTaken)
             {
                 TakeRequest(cancellationToken);
@@ -157,7 +158,7 @@ internal sealed class RateGovernor : IDisposable
             // A later call of the attempt: it starts only as a new attempt would.
             WaitOutPause(cancellationToken);
             TakeRequest(cancellationToken);
-            more = TakeTokens(Math.Max(1, estimatedTokens), cancellationToken);
+            more = TakeTokens(estimatedTokens > 0 ? estimatedTokens : UsualTokens(), cancellationToken);
         }
         else if (estimatedTokens > ticket.Reserved)
         {
@@ -186,6 +187,8 @@ internal sealed class RateGovernor : IDisposable
             long fromReserved = Math.Min(tokens, ticket.Reserved);
             ticket.Reserved -= fromReserved;
             _debt += tokens - fromReserved;
+            _tokensReported += tokens;
+            _usageReports++;
         }
     }
 
@@ -242,43 +245,22 @@ internal sealed class RateGovernor : IDisposable
         _tokens?.Dispose();
     }
 
-    // A second's worth of the limit may start at once, as providers enforce a per-minute limit over shorter
-    // windows; it refills in steps of at least 50 ms, which the limiter's timer can keep.
-    private static TokenBucketRateLimiter NewBucket(int perMinute)
-    {
-        int step = Math.Max(1, (int)Math.Ceiling(perMinute / 60.0 / 20));
-        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = BurstOf(perMinute),
-            TokensPerPeriod = step,
-            ReplenishmentPeriod = TimeSpan.FromTicks((long)(TimeSpan.TicksPerMinute * (double)step / perMinute)),
-            QueueLimit = int.MaxValue,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
-    }
-
-    private static int BurstOf(int perMinute) => Math.Max(1, perMinute / 60);
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private void TakeRequest(CancellationToken cancellationToken)
     {
-        Take(_requests, 1, cancellationToken);
+        _requests?.Take(1, cancellationToken);
         Interlocked.Increment(ref _requestsTaken);
     }
 
-    private static void Take(RateLimiter? limiter, int permits, CancellationToken cancellationToken)
+    // What a call reserves of -TokenRateLimit when its block gives no estimate: the usage the run's calls have
+    // reported so far, on average, or one token before any has. Without it, the calls in flight, whose usage
+    // is not known yet, would all start on the same spare tokens and overshoot the limit.
+    private long UsualTokens()
     {
-        if (limiter is null)
+        lock (_gate)
         {
-            return;
-        }
-
-        using RateLimitLease lease = limiter.AcquireAsync(permits, cancellationToken).AsTask().GetAwaiter().GetResult();
-        if (!lease.IsAcquired)
-        {
-            throw new InvalidOperationException("The rate limiter refused a request it should have queued.");
+            return _usageReports == 0 ? 1 : Math.Max(1, _tokensReported / _usageReports);
         }
     }
 
@@ -307,7 +289,7 @@ internal sealed class RateGovernor : IDisposable
 
             try
             {
-                Take(_tokens, (int)chunk, cancellationToken);
+                _tokens.Take((int)chunk, cancellationToken);
             }
             catch
             {
@@ -321,7 +303,7 @@ internal sealed class RateGovernor : IDisposable
         }
 
         int take = (int)Math.Min(count, _tokenBurst);
-        Take(_tokens, take, cancellationToken);
+        _tokens.Take(take, cancellationToken);
         return take;
     }
 
@@ -338,7 +320,7 @@ internal sealed class RateGovernor : IDisposable
                     return;
                 }
 
-                Monitor.Wait(_gate, Min(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency), s_poll));
+                Monitor.Wait(_gate, Min(TimeSpan.FromSeconds(wait / (double)Stopwatch.Frequency), s_poll));
             }
         }
     }
