@@ -18,6 +18,8 @@
         'Get-CheckpointStats'
         'Get-CheckpointResult'
         'Remove-Checkpoint'
+        'Get-CheckpointCache'
+        'Clear-CheckpointCache'
     )
     VariablesToExport    = @()
     AliasesToExport      = @()

@@ -70,6 +70,29 @@ try {
     } | Format-Table -AutoSize | Out-Host
     if ($loads[0].completed -ne $loadRecords) { throw "Load found $($loads[0].completed) completed ids, expected $loadRecords." }
 
+    # ---- The response cache: its index's load beside the store's, and a hit's cost ----------------------
+    $cacheDir = Join-Path $work 'cache'
+    $cacheFill = Invoke-StoreBench @('cache-fill', $cacheDir, $loadRecords)
+    $cacheLoads = 1..$Repeat | ForEach-Object { Invoke-StoreBench @('cache-load', $cacheDir) }
+    if ($cacheLoads[0].entries -ne $loadRecords) { throw "The cache load found $($cacheLoads[0].entries) entries, expected $loadRecords." }
+    Write-Host "Cache: load the index of $loadRecords entries ($($cacheFill.bytesPerEntry) bytes each), beside the store's load of as many records; fresh process per run, $Repeat runs"
+    @(
+        [pscustomobject]@{ What = 'Store load'; Count = $loadRecords; 'Seconds (median)' = [math]::Round((Get-Median ($loads | ForEach-Object seconds)), 3); 'Peak MB (median)' = [math]::Round((Get-Median ($loads | ForEach-Object peakMB))) }
+        [pscustomobject]@{ What = 'Cache index load'; Count = $loadRecords; 'Seconds (median)' = [math]::Round((Get-Median ($cacheLoads | ForEach-Object seconds)), 3); 'Peak MB (median)' = [math]::Round((Get-Median ($cacheLoads | ForEach-Object peakMB))) }
+    ) | Format-Table -AutoSize | Out-Host
+
+    $lookupEntries = if ($Quick) { 10000 } else { 100000 }
+    $lookupDir = Join-Path $work 'cache-lookup'
+    $null = Invoke-StoreBench @('cache-fill', $lookupDir, $lookupEntries)
+    $lookups = 1..$Repeat | ForEach-Object { Invoke-StoreBench @('cache-lookup', $lookupDir, $lookupEntries, 100000) }
+    if ($lookups[0].found -ne $lookups[0].hits) { throw "Cache lookups found $($lookups[0].found) of $($lookups[0].hits) stored keys." }
+    Write-Host "Cache: one hit (index, read of its line, checksum, decode) at $lookupEntries entries; 100000 hits of random stored keys, $Repeat runs"
+    [pscustomobject]@{
+        Entries                 = $lookupEntries
+        'µs per hit (median)'   = [math]::Round((Get-Median ($lookups | ForEach-Object microsecondsPerHit)), 2)
+        'µs per hit (max)'      = [math]::Round(($lookups | ForEach-Object microsecondsPerHit | Measure-Object -Maximum).Maximum, 2)
+    } | Format-Table -AutoSize | Out-Host
+
     # ---- The cmdlets against what PowerShell users would do instead (one fresh pwsh per measurement) -------
     $pwsh = Join-Path $PSHOME 'pwsh'
     function Invoke-Measured([string] $script) {

@@ -11,7 +11,9 @@
         problems, and the change in percentage points;
       - the four-way table: correct->correct, correct->incorrect, incorrect->correct, incorrect->incorrect,
         with counts and shares;
-      - the cost: total cost, input and output tokens, cost per problem, and the estimated cost of the rest.
+      - the cost: total cost, input and output tokens, cost per problem, and the estimated cost of the rest;
+      - cached against paid calls: the calls taken from the response cache (CacheHits) and what they would
+        have cost at the run's prices (CachedCost), beside the total that was paid.
 
     The table rows (RunId, Model, Class, Count, Share) are also written to the pipeline, and to -CsvPath as
     CSV when given (pipe to Out-Null to see the report alone). Problems that failed or are not done yet are
@@ -80,6 +82,9 @@ $table = foreach ($stats in $allStats) {
     Write-Host ("  Cost: {0} total, {1} input + {2} output tokens, {3} per problem, about {4} to finish" -f
         $stats.TotalCost.ToString('0.######', $invariant), $stats.InputTokens, $stats.OutputTokens,
         $stats.AverageCostPerSample.ToString('0.######', $invariant), $stats.EstimatedRemainingCost.ToString('0.######', $invariant))
+    # Cached calls cost nothing: the total above is what was paid, and this is what the cache saved.
+    Write-Host ("  Calls from the response cache: {0}, worth {1} at the run's prices, not paid" -f
+        [long]$stats.CacheHits, ([decimal]$stats.CachedCost).ToString('0.######', $invariant))
 
     $rows = foreach ($class in $classes) {
         $row = [pscustomobject]@{

@@ -22,7 +22,18 @@
 
     Errors are left to the module: 408, 429 and 5xx are retried with exponential backoff (Retry-After is
     honoured), other 4xx (a wrong key, a wrong model name) fail the problem at once. Run the script again
-    and only the problems that are not done are sent; nothing is paid twice.
+    and only the problems that are not done are sent.
+
+    Both calls go through the response cache ($CheckpointContext.Cached), keyed on the endpoint, the model,
+    the messages, the temperature, the seed and the token limit, so no call is paid twice: a problem whose
+    review call failed takes its first answer from the cache when it is tried again, and a run with another
+    -ReviewPrompt (a new run, since the prompt is part of -Config) pays only for the review calls. The cache
+    is <OutputDirectory>/cache unless -CacheDirectory says otherwise; -NoCache turns it off. A cached call's
+    tokens are counted as cached, not paid (CacheHits and CachedCost in the run's summary and stats).
+
+    The token limit is sent as max_completion_tokens to OpenAI's own endpoint (api.openai.com), whose API
+    marks max_tokens deprecated and whose o-series models refuse it, and as max_tokens to any other
+    OpenAI-compatible server (Ollama, vLLM, llama.cpp), which know that field.
 
     The API key is never written to disk: it is not part of -Config (which is stored in the run's state
     file and hashed into the run id); the block reads it through $using:ApiKey, or from OPENAI_API_KEY when
@@ -79,6 +90,16 @@ param(
     # The Checkpoint module to import: a name or a path.
     [string] $Module = 'Checkpoint',
 
+    # The second turn's request (part of the run's identity: another review prompt is a new run, which
+    # takes every first answer from the cache).
+    [ValidateNotNullOrEmpty()][string] $ReviewPrompt = "Review your solution above carefully. Check every step; if you find a mistake, correct it, and if it is right, keep it. Reason step by step, then give your final answer as a single number on the last line, in the form '#### <number>'.",
+
+    # Where the response cache lives (by default <OutputDirectory>/cache); runs that share it share calls.
+    [string] $CacheDirectory,
+
+    # Make every call, cached or not, and store none.
+    [switch] $NoCache,
+
     # Sampling temperature (part of the run's identity).
     [double] $Temperature = 0,
 
@@ -115,7 +136,7 @@ $config = @{
     temperature    = $Temperature
     max_tokens     = $MaxTokens
     solve_prompt   = "Solve the following math problem. Reason step by step, then give the final answer as a single number on the last line, in the form '#### <number>'.`n`nProblem: {question}"
-    review_prompt  = "Review your solution above carefully. Check every step; if you find a mistake, correct it, and if it is right, keep it. Reason step by step, then give your final answer as a single number on the last line, in the form '#### <number>'."
+    review_prompt  = $ReviewPrompt
 }
 
 if (-not $WhatIfPreference) {
@@ -178,27 +199,35 @@ $process = {
         return $null
     }
 
-    # One chat completion; errors (429, 5xx, 4xx) go up to the module, which retries or fails the problem.
+    # OpenAI's own API wants max_completion_tokens (max_tokens is deprecated there, and its o-series models
+    # refuse it); other OpenAI-compatible servers (Ollama, vLLM, llama.cpp) know max_tokens.
+    $limitField = if (([uri]$uri).Host -eq 'api.openai.com') { 'max_completion_tokens' } else { 'max_tokens' }
+
+    # One chat completion through the response cache; errors (429, 5xx, 4xx) go up to the module, which
+    # retries or fails the problem, and a failed call is never stored. The key is everything that decides
+    # the answer (the API key, in the headers, is not); the usage is the paid calls' only.
     $usage = [ordered]@{ prompt_tokens = 0; completion_tokens = 0 }
     function Invoke-Chat([object[]] $Messages) {
         $body = [ordered]@{ model = $CheckpointContext.Model; messages = $Messages; temperature = $config.temperature; seed = $CheckpointContext.SampleSeed }
-        if ($config.max_tokens -gt 0) { $body['max_tokens'] = $config.max_tokens }
-        $json = $body | ConvertTo-Json -Depth 6 -Compress
-        $response = Invoke-RestMethod -Method Post -Uri $uri -Headers $headers -ContentType 'application/json; charset=utf-8' `
-            -Body ([System.Text.Encoding]::UTF8.GetBytes($json)) -TimeoutSec $timeout
-        if ($response.usage) {
-            $in = [long]$response.usage.prompt_tokens
-            $out = [long]$response.usage.completion_tokens
-            $usage['prompt_tokens'] += $in
-            $usage['completion_tokens'] += $out
-            # Counted per call: if a later call of this attempt fails, this one was still paid for.
-            $CheckpointContext.AddUsage($in, $out)
-        }
-        $content = $response.choices[0].message.content
-        if ($content -is [System.Collections.IEnumerable] -and $content -isnot [string]) {
-            $content = (@($content | ForEach-Object { $_.text }) -join '')
-        }
-        return [string]$content
+        if ($config.max_tokens -gt 0) { $body[$limitField] = $config.max_tokens }
+        $key = [ordered]@{ endpoint = $uri; body = $body }
+        $reply = $CheckpointContext.Cached($key, {
+                $json = $body | ConvertTo-Json -Depth 6 -Compress
+                $response = Invoke-RestMethod -Method Post -Uri $uri -Headers $headers -ContentType 'application/json; charset=utf-8' `
+                    -Body ([System.Text.Encoding]::UTF8.GetBytes($json)) -TimeoutSec $timeout
+                $in = [long]$response.usage.prompt_tokens
+                $out = [long]$response.usage.completion_tokens
+                # Counted per call: if a later call of this attempt fails, this one was still paid for.
+                if ($response.usage) { $CheckpointContext.AddUsage($in, $out) }
+                $usage['prompt_tokens'] += $in
+                $usage['completion_tokens'] += $out
+                $content = $response.choices[0].message.content
+                if ($content -is [System.Collections.IEnumerable] -and $content -isnot [string]) {
+                    $content = (@($content | ForEach-Object { $_.text }) -join '')
+                }
+                [pscustomobject]@{ content = [string]$content; prompt_tokens = $in; completion_tokens = $out }
+            })
+        return [string]$reply.content
     }
 
     $question = [string]$_.question
@@ -224,6 +253,7 @@ $process = {
         initial_response = $initialResponse
         revised_response = $revisedResponse
         usage            = $usage
+        cached_calls     = $CheckpointContext.CacheHits
     }
 }
 
@@ -237,7 +267,7 @@ $run = @{
     ThrottleLimit   = $ThrottleLimit
     MaxRetries      = $MaxRetries
 }
-foreach ($name in 'Limit', 'MaxCost', 'Shard', 'PricingFile', 'EstimatedCostPerSample', 'IdColumn') {
+foreach ($name in 'Limit', 'MaxCost', 'Shard', 'PricingFile', 'EstimatedCostPerSample', 'IdColumn', 'CacheDirectory', 'NoCache') {
     if ($PSBoundParameters.ContainsKey($name)) { $run[$name] = $PSBoundParameters[$name] }
 }
 

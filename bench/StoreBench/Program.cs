@@ -23,10 +23,16 @@ public static class Program
                 return Append(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
             case "load":
                 return Load(args[1]);
+            case "cache-fill":
+                return CacheBench.Fill(args[1], int.Parse(args[2], CultureInfo.InvariantCulture));
+            case "cache-load":
+                return CacheBench.Load(args[1]);
+            case "cache-lookup":
+                return CacheBench.Lookup(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
             case "fill":
                 return Fill(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), int.Parse(args[4], CultureInfo.InvariantCulture));
             default:
-                Console.Error.WriteLine("usage: append DIR COUNT EVERY | load FILE | fill DIR RUNID COUNT SKIPEVERY");
+                Console.Error.WriteLine("usage: append DIR COUNT EVERY | load FILE | fill DIR RUNID COUNT SKIPEVERY | cache-fill DIR COUNT | cache-load DIR | cache-lookup DIR COUNT HITS");
                 return 2;
         }
     }

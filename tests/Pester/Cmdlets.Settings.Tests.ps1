@@ -7,7 +7,7 @@ Describe 'The settings a run keeps' {
     It 'are parameters of Start-CheckpointRun, and of Resume-CheckpointRun but -CheckpointEvery' {
         $all = [Checkpoint.Runs.KeptSettings].GetProperty('All', [Reflection.BindingFlags]'NonPublic, Static').GetValue($null)
         $parameters = @($all | ForEach-Object Parameter)
-        $parameters.Count | Should -Be 18
+        $parameters.Count | Should -Be 20
         $start = (Get-Command Start-CheckpointRun).Parameters.Keys
         $resume = (Get-Command Resume-CheckpointRun).Parameters.Keys
         foreach ($name in $parameters) {

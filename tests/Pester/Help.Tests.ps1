@@ -18,7 +18,7 @@ BeforeAll {
     Import-Module $ModulePath -Force
     $script:ModuleBase = (Get-Module Checkpoint).ModuleBase
     $script:CommonNames = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-    $script:Expected = @('Get-CheckpointResult', 'Get-CheckpointStats', 'Remove-Checkpoint', 'Resume-CheckpointRun', 'Start-CheckpointRun')
+    $script:Expected = @('Clear-CheckpointCache', 'Get-CheckpointCache', 'Get-CheckpointResult', 'Get-CheckpointStats', 'Remove-Checkpoint', 'Resume-CheckpointRun', 'Start-CheckpointRun')
 
     function Get-ParaText([object] $Node) {
         # The text of a MAML description (one object or several paragraphs), trimmed.

@@ -53,7 +53,7 @@ Describe 'build.ps1 -Task Package' -Skip:$NotIsolatable {
             'en-US/Checkpoint.Commands.dll-Help.xml', 'en-US/about_Checkpoint.help.txt'
             'Checkpoint.Commands.dll', 'Checkpoint.Core.dll'
             # Checkpoint.Core's NuGet dependencies and theirs, as dotnet publish lays them out for netstandard2.0.
-            'CsvHelper.dll', 'Polly.Core.dll', 'System.Text.Json.dll', 'Microsoft.Bcl.TimeProvider.dll'
+            'CsvHelper.dll', 'Polly.Core.dll', 'System.Text.Json.dll', 'Microsoft.Bcl.TimeProvider.dll', 'System.Threading.RateLimiting.dll'
             'System.ComponentModel.Annotations.dll', 'System.Reflection.Emit.Lightweight.dll', 'System.Reflection.Emit.ILGeneration.dll'
             'Microsoft.Bcl.AsyncInterfaces.dll', 'Microsoft.Bcl.HashCode.dll', 'Microsoft.CSharp.dll', 'System.Buffers.dll', 'System.Memory.dll'
             'System.Numerics.Vectors.dll', 'System.Runtime.CompilerServices.Unsafe.dll', 'System.Text.Encodings.Web.dll'
@@ -101,7 +101,7 @@ Uninstall-PSResource -Name Checkpoint
         $run = Invoke-IsolatedPwsh $isolated -ScriptPath $script -ArgumentList $BuildScript -WorkingDirectory $RepoRoot
         $run.ExitCode | Should -Be 0 -Because $run.Output
         Get-Line $run.Output 'loaded from' | Should -Be (Join-Path $isolated.Modules "Checkpoint/$Version")
-        Get-Line $run.Output 'cmdlets' | Should -Be '5'
+        Get-Line $run.Output 'cmdlets' | Should -Be '7'
         Get-Line $run.Output 'visible after' | Should -Be '0'
         Join-Path $isolated.Modules 'Checkpoint' | Should -Not -Exist
     }

@@ -1,10 +1,10 @@
 # End-to-end test of the LLM-study examples (examples/gsm8k-self-correction.ps1, Summarize-SelfCorrection.ps1,
 # Start-Study.ps1) against a local OpenAI-compatible server (Study/Start-FakeOpenAI.ps1) whose answers are
-# scripted per problem: right or wrong first, right or wrong after review, a 429 with Retry-After on the
-# first initial or review call of some problems, and usage on every answer. Each request is logged by the
+# scripted per problem: right or wrong first, right or wrong after review, a 429 with Retry-After or a 500 on
+# the first initial or review call of some problems, and usage on every answer. Each request is logged by the
 # server, so calls, tokens and costs are checked against what the server really did.
 #
-# The problems are the first 50 of ../shared/data/gsm8k-test.jsonl (beside the repository). A user's clone has
+# The problems are the first 80 of ../shared/data/gsm8k-test.jsonl (beside the repository). A user's clone has
 # no ../shared: the tests are then skipped, with the reason in their names.
 
 BeforeDiscovery {
@@ -34,15 +34,16 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         foreach ($name in $Price.Keys) { $pricing.models[$name] = @{ InputPerMillion = $Price[$name].In; OutputPerMillion = $Price[$name].Out } }
         [System.IO.File]::WriteAllText($PricingFile, ($pricing | ConvertTo-Json -Depth 4), $Utf8)
 
-        # The first 50 problems, as their own file: -Limit 50 on them is the whole dataset, so a second run has
-        # nothing left to call. (On the full file, a second -Limit 50 would rightly take problems 51 to 100.)
+        # The first 80 problems, as their own file: -Limit 80 on them is the whole dataset, so a second run has
+        # nothing left to call. (On the full file, a second -Limit 80 would rightly take problems 81 to 160.)
+        $script:N = 80
         $source = Join-Path $PSScriptRoot '../../../shared/data/gsm8k-test.jsonl'
-        $script:Lines = @(Get-Content -LiteralPath $source -TotalCount 50 -Encoding utf8)
+        $script:Lines = @(Get-Content -LiteralPath $source -TotalCount $N -Encoding utf8)
         $script:Dataset = Join-Path $Work 'data/gsm8k-test.jsonl'
         [System.IO.File]::WriteAllText($Dataset, (($Lines -join "`n") + "`n"), $Utf8)
 
         # The server's script: by problem index i, the class (i % 10: 0-3 right then right, 4-6 wrong then
-        # right, 7 right then wrong, 8-9 wrong then wrong), a 429 on the first initial call (i % 9 = 3) or on
+        # right, 7 right then wrong, 8-9 wrong then wrong), a 429 (odd i) or a 500 (even i) on the first initial call (i % 9 = 3) or on
         # the first review call (i % 9 = 6), and the answer's format (i % 3: '#### n', '#### $1,234', or no
         # '####' at all, so the last number counts).
         $script:Entries = for ($i = 0; $i -lt $Lines.Count; $i++) {
@@ -56,6 +57,7 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
                 initial  = $initial
                 revised  = $revised
                 throttle = @{ 3 = 'initial'; 6 = 'review' }[$i % 9] ?? 'none'
+                status   = $i % 2 ? 429 : 500
                 format   = ('plain', 'dollar', 'nohash')[$i % 3]
             }
         }
@@ -71,7 +73,8 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
                 Initial  = $e.initial -eq 'right' ? $e.gold : $e.gold + 7
                 Revised  = $e.revised -eq 'right' ? $e.gold : $e.gold + 3
                 Gold     = $e.gold
-                Calls    = @{ none = 2; initial = 3; review = 4 }[$e.throttle]
+                # A review call that failed does not pay again for the first answer: it comes from the cache.
+                Calls    = @{ none = 2; initial = 3; review = 3 }[$e.throttle]
                 Attempts = $e.throttle -eq 'none' ? 1 : 2
             }
         }
@@ -106,7 +109,7 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
                 Model           = 'fake-gpt'
                 Endpoint        = $Endpoint
                 ApiKey          = $Key
-                Limit           = 50
+                Limit           = $N
                 ThrottleLimit   = 4
                 OutputDirectory = $OutputDirectory
                 PricingFile     = $PricingFile
@@ -131,6 +134,11 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         $summaryOutput = & $SummarizeScript -RunId $First.RunId -OutputDirectory $Out -CsvPath $CsvPath -Module $env:CHECKPOINT_TEST_MODULE 6>&1
         $script:SummaryText = ($summaryOutput | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$_" }) -join "`n"
         $script:SummaryTable = @($summaryOutput | Where-Object { $_ -isnot [System.Management.Automation.InformationRecord] })
+
+        # 4. Another review prompt: a new run (the prompt is part of -Config) on the same cache.
+        $script:OtherReview = Invoke-Study $Out @{ ReviewPrompt = "Look at your answer again and check it. End with the final answer on the last line as '#### <number>'." }
+        $script:LogAfterOther = Read-ServerLog
+        $script:StatsOther = Get-CheckpointStats -RunId $OtherReview.RunId -OutputDirectory $Out
     }
 
     AfterAll {
@@ -140,14 +148,14 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         }
     }
 
-    It 'runs the 50 problems to completion' {
+    It 'runs the 80 problems to completion' {
         $First.Status | Should -Be 'Completed'
-        $First.TotalSamples | Should -Be 50
-        $First.CompletedSamples | Should -Be 50
+        $First.TotalSamples | Should -Be $N
+        $First.CompletedSamples | Should -Be $N
         $First.FailedSamples | Should -Be 0
-        $First.ProcessedThisRun | Should -Be 50
+        $First.ProcessedThisRun | Should -Be $N
         $First.Model | Should -Be 'fake-gpt'
-        $Results | Should -HaveCount 50
+        $Results | Should -HaveCount $N
     }
 
     It 'classifies every problem as the server was scripted to answer it' {
@@ -167,16 +175,20 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         foreach ($class in 'correct->correct', 'correct->incorrect', 'incorrect->correct', 'incorrect->incorrect') {
             @($counts[$class]).Count | Should -Be @($scripted[$class]).Count -Because $class
         }
-        @($scripted['correct->correct']).Count | Should -Be 20
-        @($scripted['incorrect->correct']).Count | Should -Be 15
-        @($scripted['correct->incorrect']).Count | Should -Be 5
-        @($scripted['incorrect->incorrect']).Count | Should -Be 10
+        @($scripted['correct->correct']).Count | Should -Be 32
+        @($scripted['incorrect->correct']).Count | Should -Be 24
+        @($scripted['correct->incorrect']).Count | Should -Be 8
+        @($scripted['incorrect->incorrect']).Count | Should -Be 16
     }
 
-    It 'retries the 429 answers after Retry-After, redoing the whole problem' {
+    It 'retries the 429 and 500 answers, taking a first answer already paid for from the cache' {
         $LogAfterFirst | Where-Object index -LT 0 | Should -BeNullOrEmpty -Because 'every request was for a scripted problem'
-        @($LogAfterFirst | Where-Object status -EQ 429).Count | Should -Be @($Entries | Where-Object throttle -NE 'none').Count
-        @($LogAfterFirst | Where-Object { $_.status -notin 200, 429 }).Count | Should -Be 0
+        @($LogAfterFirst | Where-Object status -EQ 429).Count | Should -Be @($Entries | Where-Object { $_.throttle -ne 'none' -and $_.status -eq 429 }).Count
+        @($LogAfterFirst | Where-Object status -EQ 500).Count | Should -Be @($Entries | Where-Object { $_.throttle -ne 'none' -and $_.status -eq 500 }).Count
+        @($LogAfterFirst | Where-Object { $_.status -notin 200, 429, 500 }).Count | Should -Be 0
+        # Exactly one successful call of each kind per problem: none paid twice.
+        @($LogAfterFirst | Where-Object { $_.status -eq 200 -and $_.kind -eq 'initial' }).Count | Should -Be $N
+        @($LogAfterFirst | Where-Object { $_.status -eq 200 -and $_.kind -eq 'review' }).Count | Should -Be $N
         $calls = $LogAfterFirst | Group-Object index -AsHashTable -AsString
         foreach ($want in $Expected.Values) {
             @($calls["$($want.Index)"]).Count | Should -Be $want.Calls -Because "problem $($want.Index)"
@@ -184,8 +196,12 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         foreach ($result in $Results) {
             $result.Attempt | Should -Be $Expected[[string]$result.Output.question].Attempts
         }
-        # The failed attempts are in the history: one per 429.
-        $StatsAfterFirst.ErrorCount | Should -Be @($LogAfterFirst | Where-Object status -EQ 429).Count
+        # The failed attempts are in the history: one per 429 or 500.
+        $StatsAfterFirst.ErrorCount | Should -Be @($LogAfterFirst | Where-Object status -In 429, 500).Count
+        # The second attempt of a problem whose review call failed took its first answer from the cache.
+        $reviewFailed = @($Entries | Where-Object throttle -EQ 'review')
+        $reviewFailed.Count | Should -BeGreaterThan 0
+        $StatsAfterFirst.CacheHits | Should -Be $reviewFailed.Count
     }
 
     It 'counts the tokens of every answered call, and costs them at the file''s prices' {
@@ -204,24 +220,25 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         $sumOfResults = ($Results | ForEach-Object { [long]$_.Output.usage.prompt_tokens } | Measure-Object -Sum).Sum
         $wasted = ($LogAfterFirst | Where-Object { $_.status -eq 200 -and $_.kind -eq 'initial' -and $Entries[$_.index].throttle -eq 'review' } |
             Group-Object index | ForEach-Object { [long]$_.Group[0].prompt_tokens } | Measure-Object -Sum).Sum
-        $sumOfResults + $wasted | Should -Be $inTokens -Because 'the first call of an attempt whose review call got a 429 was paid for too'
+        $sumOfResults + $wasted | Should -Be $inTokens -Because 'the first call of an attempt whose review call failed was paid for once, in that attempt'
     }
 
     It 'prints the accuracy before and after self-correction, the table and the cost' {
         $before = @($Expected.Values | Where-Object Class -Like 'correct->*').Count
         $after = @($Expected.Values | Where-Object Class -Like '*->correct').Count
-        $percent = { param($n) (100 * $n / 50).ToString('0.0', [cultureinfo]::InvariantCulture) + '%' }
-        $SummaryText | Should -Match ([regex]::Escape("Accuracy before self-correction: $(& $percent $before) ($before/50)"))
-        $SummaryText | Should -Match ([regex]::Escape("Accuracy after self-correction:  $(& $percent $after) ($after/50)"))
+        $percent = { param($count) (100 * $count / $N).ToString('0.0', [cultureinfo]::InvariantCulture) + '%' }
+        $SummaryText | Should -Match ([regex]::Escape("Accuracy before self-correction: $(& $percent $before) ($before/$N)"))
+        $SummaryText | Should -Match ([regex]::Escape("Accuracy after self-correction:  $(& $percent $after) ($after/$N)"))
         $SummaryText | Should -Match ([regex]::Escape($First.TotalCost.ToString('0.######', [cultureinfo]::InvariantCulture) + ' total'))
         $SummaryText | Should -Match ([regex]::Escape("$($First.InputTokens) input + $($First.OutputTokens) output tokens"))
-        $SummaryText | Should -Match 'incorrect->correct\s+15\s+30\.0%'
+        $SummaryText | Should -Match 'incorrect->correct\s+24\s+30\.0%'
+        $SummaryText | Should -Match ([regex]::Escape("Calls from the response cache: $($StatsAfterFirst.CacheHits), worth $($StatsAfterFirst.CachedCost.ToString('0.######', [cultureinfo]::InvariantCulture))"))
 
         $SummaryTable | Should -HaveCount 4
         foreach ($row in $SummaryTable) {
-            $n = @($Expected.Values | Where-Object Class -EQ $row.Class).Count
-            $row.Count | Should -Be $n -Because $row.Class
-            $row.Share | Should -Be ([math]::Round($n / 50, 4)) -Because $row.Class
+            $count = @($Expected.Values | Where-Object Class -EQ $row.Class).Count
+            $row.Count | Should -Be $count -Because $row.Class
+            $row.Share | Should -Be ([math]::Round($count / $N, 4)) -Because $row.Class
             $row.RunId | Should -Be $First.RunId
             $row.Model | Should -Be 'fake-gpt'
         }
@@ -234,18 +251,43 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         $Second.RunId | Should -Be $First.RunId
         $Second.Status | Should -Be 'Completed'
         $Second.ProcessedThisRun | Should -Be 0
-        $Second.SkippedThisRun | Should -Be 50
+        $Second.SkippedThisRun | Should -Be $N
         $LogAfterSecond | Should -HaveCount $LogAfterFirst.Count
         $Second.TotalCost | Should -Be $First.TotalCost
         $Second.InputTokens | Should -Be $First.InputTokens
         $StatsAfterSecond.TotalCost | Should -Be $StatsAfterFirst.TotalCost
     }
 
+    It 'pays for the review calls only when a run has another -ReviewPrompt' {
+        $OtherReview.RunId | Should -Not -Be $First.RunId
+        $OtherReview.Status | Should -Be 'Completed'
+        $OtherReview.CompletedSamples | Should -Be $N
+        $new = @($LogAfterOther | Select-Object -Skip $LogAfterSecond.Count)
+        @($new | Where-Object kind -EQ 'initial').Count | Should -Be 0 -Because 'every first answer comes from the cache'
+        @($new | Where-Object kind -EQ 'review').Count | Should -Be $N
+        @($new | Where-Object status -NE 200).Count | Should -Be 0
+        $OtherReview.CacheHits | Should -Be $N
+        $StatsOther.CacheHits | Should -Be $N
+        # What the cached first answers would have cost: the first run's paid initial calls, at the file's prices.
+        $initial = @($LogAfterFirst | Where-Object { $_.status -eq 200 -and $_.kind -eq 'initial' })
+        $inTokens = [long]($initial | Measure-Object prompt_tokens -Sum).Sum
+        $outTokens = [long]($initial | Measure-Object completion_tokens -Sum).Sum
+        $StatsOther.CachedCost | Should -Be (([decimal]$inTokens * $Price['fake-gpt'].In + [decimal]$outTokens * $Price['fake-gpt'].Out) / [decimal]1000000)
+        $OtherReview.CachedCost | Should -Be $StatsOther.CachedCost
+        # Only the review calls were paid.
+        $OtherReview.InputTokens | Should -Be ([long]($new | Measure-Object prompt_tokens -Sum).Sum)
+        $results = @(Get-CheckpointResult -RunId $OtherReview.RunId -OutputDirectory $Out)
+        foreach ($result in $results) {
+            $result.Output.class | Should -Be $Expected[[string]$result.Output.question].Class
+            $result.Output.cached_calls | Should -Be 1
+        }
+    }
+
     It 'keeps the API key off the disk and the prompts in the run''s config' {
         $files = @(Get-ChildItem -LiteralPath $Out -File -Recurse)
         $files.Count | Should -BeGreaterThan 0
         $files | Select-String -SimpleMatch $Key | Should -BeNullOrEmpty
-        $state = Get-Content -LiteralPath (Get-ChildItem -LiteralPath $Out -Filter '*_resume_state.json').FullName -Raw | ConvertFrom-Json
+        $state = Get-Content -LiteralPath (Get-ChildItem -LiteralPath $Out -Filter "$($First.RunId)*_resume_state.json").FullName -Raw | ConvertFrom-Json
         $state.config.prompt_version | Should -Be 'v1'
         $state.config.temperature | Should -Be 0
         $state.config.solve_prompt | Should -Match '#### <number>'
@@ -257,7 +299,7 @@ Describe "GSM8K self-correction study against a scripted OpenAI-compatible serve
         $summary.Status | Should -Be 'BudgetReached'
         $summary.CompletedSamples | Should -Be 1
         $summary.ProcessedThisRun | Should -Be 1
-        $summary.PendingSamples | Should -Be 49
+        $summary.PendingSamples | Should -Be ($N - 1)
         $summary.TotalCost | Should -BeGreaterOrEqual ([decimal]'0.000001')
         (Read-ServerLog).Count - $before | Should -Be 2 -Because 'one problem, two calls, then the budget stops the run'
     }

@@ -24,7 +24,7 @@ public sealed class ErrorIdsTests
     public void TheErrorsThatEndTheCommandAreThoseAfterWhichNothingCanGoOn()
     {
         Assert.Equal(
-            new[] { "ApiOutage", "CheckpointWriteFailed", "InvalidLeaseSeconds", "InvalidPricing", "InvalidShard", "LeaseLost", "OutputDirectoryUnwritable", "ShardAutoFailed" },
+            new[] { "ApiOutage", "CacheDirectoryInvalid", "CheckpointWriteFailed", "InvalidLeaseSeconds", "InvalidPricing", "InvalidShard", "LeaseLost", "OutputDirectoryUnwritable", "ShardAutoFailed" },
             ErrorIds.All.Where(ErrorIds.EndsCommand).OrderBy(n => n, StringComparer.Ordinal));
         Assert.False(ErrorIds.EndsCommand("NoSuchId"));
         Assert.Equal(ErrorClass.NotSpecified, ErrorIds.ClassOf("NoSuchId"));

@@ -47,6 +47,7 @@ public sealed class RunDefinitionTests
           "started_at": "2026-12-06T02:04:02.0769161Z",
           "last_checkpoint": "2026-12-06T02:04:02.1876213Z",
           "settings": {
+            "cache_directory": "/data/cache",
             "checkpoint_every": 5,
             "import_module": [
               "Microsoft.PowerShell.Utility"
@@ -56,6 +57,7 @@ public sealed class RunDefinitionTests
             "max_outage_minutes": 2.5,
             "max_retries": 2,
             "max_retry_delay_seconds": 60,
+            "no_cache": true,
             "no_retry_on": [
               "400"
             ],
@@ -76,7 +78,7 @@ public sealed class RunDefinitionTests
             "throttle_limit": 2,
             "timeout_seconds": 30.5
           },
-          "checksum": "695d67ec"
+          "checksum": "0daac9ce"
         }
 
         """;
@@ -105,6 +107,7 @@ public sealed class RunDefinitionTests
         Assert.Equal(2.5, Assert.IsAssignableFrom<IDictionary>(definition.Pricing!["GPT-4O"])["inputpermillion"]);
         Assert.Null(definition.PricingFile);
         Assert.Equal(12.5m, definition.MaxCost);
+        Assert.Equal(("/data/cache", true), (definition.CacheDirectory, definition.NoCache));
         Assert.False(definition.RunsInline);
         Assert.Null(definition.RateLimit);
         Assert.Null(definition.TokenRateLimit);
@@ -201,7 +204,7 @@ public sealed class RunDefinitionTests
     public void EveryKeptSettingHasAKeyAndAParameterOfItsOwn()
     {
         Assert.Equal(
-            new[] { "CheckpointEvery", "ImportModule", "MaxConsecutiveFailures", "MaxCost", "MaxOutageMinutes", "MaxRetries", "MaxRetryDelaySeconds", "NoRetryOn", "OutageWaitSeconds", "Pricing", "PricingFile", "Process", "RateLimit", "RetryDelaySeconds", "RetryOn", "ThrottleLimit", "TimeoutSeconds", "TokenRateLimit" },
+            new[] { "CacheDirectory", "CheckpointEvery", "ImportModule", "MaxConsecutiveFailures", "MaxCost", "MaxOutageMinutes", "MaxRetries", "MaxRetryDelaySeconds", "NoCache", "NoRetryOn", "OutageWaitSeconds", "Pricing", "PricingFile", "Process", "RateLimit", "RetryDelaySeconds", "RetryOn", "ThrottleLimit", "TimeoutSeconds", "TokenRateLimit" },
             KeptSettings.All.Select(s => s.Parameter).OrderBy(p => p, StringComparer.Ordinal));
         Assert.Equal(KeptSettings.All.Count, KeptSettings.All.Select(s => s.Key).Distinct().Count());
     }

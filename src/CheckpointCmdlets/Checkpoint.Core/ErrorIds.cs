@@ -109,6 +109,12 @@ public static class ErrorIds
     /// </summary>
     public const string StoredProcessUntrusted = nameof(StoredProcessUntrusted);
 
+    /// <summary>A -CacheDirectory that is a file or cannot be created, or given with -NoCache.</summary>
+    public const string CacheDirectoryInvalid = nameof(CacheDirectoryInvalid);
+
+    /// <summary>Get-CheckpointCache or Clear-CheckpointCache named a cache directory that does not exist.</summary>
+    public const string CacheNotFound = nameof(CacheNotFound);
+
     private static readonly Dictionary<string, (ErrorClass Class, bool EndsCommand)> s_table = new(StringComparer.Ordinal)
     {
         [RunLocked] = (ErrorClass.ResourceBusy, EndsCommand: false),
@@ -140,6 +146,8 @@ public static class ErrorIds
         [ImportModuleFailed] = (ErrorClass.InvalidOperation, EndsCommand: false),
         [UsingVariableNotSet] = (ErrorClass.InvalidArgument, EndsCommand: false),
         [StoredProcessUntrusted] = (ErrorClass.SecurityError, EndsCommand: false),
+        [CacheDirectoryInvalid] = (ErrorClass.InvalidArgument, EndsCommand: true),
+        [CacheNotFound] = (ErrorClass.ObjectNotFound, EndsCommand: false),
     };
 
     /// <summary>Every error id.</summary>

@@ -59,6 +59,12 @@ public sealed class RunStats
     /// <summary>The run's cost so far, over every attempt (failed calls are paid too).</summary>
     public decimal TotalCost { get; init; }
 
+    /// <summary>Calls the block took from the response cache ($CheckpointContext.Cached) instead of paying for them.</summary>
+    public long CacheHits { get; init; }
+
+    /// <summary>What those cached calls would have cost at the run's prices; not part of TotalCost.</summary>
+    public decimal CachedCost { get; init; }
+
     /// <summary>TotalCost divided by the completed samples: what one completed sample cost, retries included.</summary>
     public decimal AverageCostPerSample { get; init; }
 

@@ -7,11 +7,12 @@
     POST /v1/chat/completions as the script in -ScriptPath says, one entry per question:
 
         { "index": 0, "question": "...", "gold": 18, "initial": "right"|"wrong", "revised": "right"|"wrong",
-          "throttle": "none"|"initial"|"review", "format": "plain"|"dollar"|"nohash" }
+          "throttle": "none"|"initial"|"review", "status": 429|500, "format": "plain"|"dollar"|"nohash" }
 
     The question is found by looking for an entry's question text in the first user message. A request whose
     conversation holds an assistant message is the review call, else the initial call. The first initial (or
-    review) call of a question whose throttle names it is answered 429 with Retry-After: 1 and no usage.
+    review) call of a question whose throttle names it is answered with its status (429 with Retry-After: 1 by
+    default; 500, a server error, without Retry-After) and no usage.
     Every answer carries usage (prompt_tokens: a quarter of the characters of the messages, rounded up;
     completion_tokens: a quarter of the characters of the answer, rounded up). A wrong 'Authorization:
     Bearer <key>' is answered 401; a question not in the script 400.
@@ -127,9 +128,15 @@ function Invoke-Request($Context) {
     $key = "$($entry.index)|$($log.kind)"
     $calls[$key] = 1 + [int]$calls[$key]
     if ($entry.throttle -eq $log.kind -and $calls[$key] -eq 1) {
-        $log.status = 429
+        $status = if ($entry.PSObject.Properties['status']) { [int]$entry.status } else { 429 }
+        $log.status = $status
         Write-Log $log
-        Send-Json $Context 429 @{ error = @{ message = 'Rate limit reached. Please try again in 1s.'; type = 'requests'; code = 'rate_limit_exceeded' } } @{ 'Retry-After' = '1' }
+        if ($status -eq 429) {
+            Send-Json $Context 429 @{ error = @{ message = 'Rate limit reached. Please try again in 1s.'; type = 'requests'; code = 'rate_limit_exceeded' } } @{ 'Retry-After' = '1' }
+        }
+        else {
+            Send-Json $Context $status @{ error = @{ message = 'The server had an error while processing your request.'; type = 'server_error' } }
+        }
         return
     }
 

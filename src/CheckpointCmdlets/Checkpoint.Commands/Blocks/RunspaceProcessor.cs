@@ -33,7 +33,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
     private ExceptionDispatchInfo? _broken;
 
     /// <summary>Opens a runspace of <paramref name="state"/> at <paramref name="location"/> and parses the block for it.</summary>
-    public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules, string? location)
+    public RunspaceProcessor(InitialSessionState state, BlockText text, RetryRules rules, string? location, Cache.CachedCalls? calls)
     {
         _runspace = RunspaceFactory.CreateRunspace(state);
         // Pipelines run on the runspace's own thread (below), not on a thread made for each one.
@@ -59,7 +59,7 @@ internal sealed class RunspaceProcessor : ISampleProcessor
             }
 
             // Not bound to a runspace: it runs in the session state of the runspace that invokes it, this one.
-            _attempts = new ScriptBlockProcessor(text.Compile(), text, rules);
+            _attempts = new ScriptBlockProcessor(text.Compile(), text, rules, calls);
             _thread = new Thread(RunPipelines) { IsBackground = true, Name = "Checkpoint worker runspace" };
             _thread.Start();
         }

@@ -24,13 +24,15 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     private readonly BlockText _text;
     private readonly RetryRules _rules;
     private readonly bool _contextAsParameters;
+    private readonly Cache.CachedCalls? _calls;
 
     /// <summary>
     /// Runs <paramref name="block"/>, which belongs to the runspace the attempts run in. With
     /// <paramref name="contextAsParameters"/>, the block is <see cref="BlockText.WithContextParameters"/>.
     /// </summary>
-    public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules, bool contextAsParameters = false)
+    public ScriptBlockProcessor(ScriptBlock block, BlockText text, RetryRules rules, Cache.CachedCalls? calls, bool contextAsParameters = false)
     {
+        _calls = calls;
         _block = block;
         _text = text;
         _rules = rules;
@@ -38,10 +40,10 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
     }
 
     /// <summary>Runs the block the caller gave, in the caller's runspace.</summary>
-    public static ScriptBlockProcessor InCallerRunspace(ScriptBlock block, BlockText text, RetryRules rules) =>
+    public static ScriptBlockProcessor InCallerRunspace(ScriptBlock block, BlockText text, RetryRules rules, Cache.CachedCalls? calls) =>
         text.WithContextParameters is ScriptBlock withParameters
-            ? new(withParameters, text, rules, contextAsParameters: true)
-            : new(text.ForCallerRunspace(block), text, rules);
+            ? new(withParameters, text, rules, calls, contextAsParameters: true)
+            : new(text.ForCallerRunspace(block), text, rules, calls);
 
     [MethodImpl(JitOptions.Optimized)]
     public SampleOutcome Process(Sample sample, SampleContext context, CancellationToken cancellationToken)
@@ -49,6 +51,8 @@ internal sealed class ScriptBlockProcessor : ISampleProcessor
         cancellationToken.ThrowIfCancellationRequested();
         PSObject input = SampleConverter.ToPSObject(sample);
         Collection<PSObject> output;
+        context.Calls = _calls;
+        PowerShellCacheHost.SetSample(input);
         try
         {
             if (_text.UsesGetRandom)

@@ -24,6 +24,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     private readonly BlockText _text;
     private readonly RetryRules _rules;
     private readonly string? _location;
+    private readonly Cache.CachedCalls? _calls;
     private readonly Lazy<InitialSessionState> _state;
     private readonly SemaphoreSlim _opening = new(Environment.ProcessorCount);
     private readonly BlockingCollection<Opened> _opened = new();
@@ -36,8 +37,9 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
     /// Starts opening <paramref name="workers"/> runspaces ahead (none for a run on the caller's thread), each
     /// at <paramref name="location"/>, the caller's file system location.
     /// </summary>
-    public ScriptBlockProcessorFactory(ScriptBlock block, BlockText text, RetryRules rules, string[] importModule, string? location, int workers)
+    public ScriptBlockProcessorFactory(ScriptBlock block, BlockText text, RetryRules rules, string[] importModule, string? location, int workers, Cache.CachedCalls? calls = null)
     {
+        _calls = calls;
         _block = block;
         _text = text;
         _rules = rules;
@@ -52,7 +54,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
         }
     }
 
-    public ISampleProcessor? CreateInline() => ScriptBlockProcessor.InCallerRunspace(_block, _text, _rules);
+    public ISampleProcessor? CreateInline() => ScriptBlockProcessor.InCallerRunspace(_block, _text, _rules, _calls);
 
     /// <summary>A runspace opened ahead, while there are some; then (later passes of a run) a new one.</summary>
     public ISampleProcessor CreateWorker(Action<object> streamed)
@@ -112,7 +114,7 @@ internal sealed class ScriptBlockProcessorFactory : ISampleProcessorFactory, IDi
         _opening.Wait();
         try
         {
-            return new RunspaceProcessor(_state.Value, _text, _rules, _location);
+            return new RunspaceProcessor(_state.Value, _text, _rules, _location, _calls);
         }
         finally
         {

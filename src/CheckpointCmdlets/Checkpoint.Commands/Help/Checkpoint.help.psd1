@@ -93,6 +93,8 @@ The shard to process, as k/n (for example 2/4): the samples whose id hashes to s
                 OutageWaitSeconds      = 'The first wait of an API outage before the run probes again with one sample, in seconds (0 to 86400). Each later wait of the same outage is twice as long.'
                 Pricing                = 'Prices by model name, per million tokens: @{ ''gpt-4o'' = @{ InputPerMillion = 2.50; OutputPerMillion = 10.00 } }. An attempt that reports tokens (usage.prompt_tokens and usage.completion_tokens, or usage.input_tokens and usage.output_tokens, in its result or one level down, or $CheckpointContext.AddUsage) costs its tokens times its model''s price, unless the block sets the cost with $CheckpointContext.AddCost. Every attempt counts, failed ones too. Without -Pricing or -PricingFile, the dated pricing.json shipped with the module is used; prices change, so check it.'
                 PricingFile            = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module: { "models": { "gpt-4o": { "InputPerMillion": 2.5, "OutputPerMillion": 10 } } }.'
+                CacheDirectory         = 'Where $CheckpointContext.Cached($key, { ... }) keeps the calls it makes: append-only, checksummed segment files, one per process, shared by every run that names the folder (a new -Config or -ReviewPrompt then pays only for the calls that changed). By default <OutputDirectory>/cache. Kept by the run, so a resume uses the same cache. See about_Checkpoint, RESPONSE CACHE.'
+                NoCache                = 'Turns the response cache off: $CheckpointContext.Cached runs its block every time and stores nothing. Kept by the run.'
                 MaxCost                = 'A budget: once the run''s total cost (every attempt, earlier sessions included) reaches it, no new sample starts, the samples in flight finish, and the run ends with status BudgetReached. Everything is kept; resume it with a higher -MaxCost to go on. It must be above 0 (a script that computes what is left of a budget gets an error at 0, never an unlimited run); leave it out for no budget.'
                 RateLimit              = 'Requests per minute that this process starts at most, shared by all its workers: the key''s requests-per-minute limit, or its share of it when several processes or shards use the key (each process has its own limiter, so give each shard the key''s limit divided by the number of shards running at once). Each attempt takes one request as it starts; a block that makes several calls per sample calls $CheckpointContext.WaitForRate() before each one instead, and its attempts then take none. At most a second''s worth (RateLimit / 60, at least 1) starts at once. Kept in the run; a resume may change it. A positive integer; leave it out for no limit.'
                 TokenRateLimit         = 'Tokens per minute that this process uses at most (per shard, as -RateLimit), counted from the usage each attempt reports ($CheckpointContext.AddUsage, or the usage in its result) as soon as it is reported: when the tokens of the last minute are spent, no new call starts until they refill. Each call reserves, before it starts, the average usage of the run''s calls so far, or the estimate given with $CheckpointContext.WaitForRate(<estimated tokens>); the reported usage then corrects it. Kept in the run; a resume may change it. A positive integer; leave it out for no limit.'
@@ -204,7 +206,7 @@ If the dataset changed since the run last used it, a warning says so; samples ar
 
 Errors have stable ids, the first part of $_.FullyQualifiedErrorId, that scripts can match: DatasetNotFound, DatasetEmpty, DatasetFormatUnknown, MalformedCsv, MalformedJson, DuplicateSampleId, EmptySampleId, IdColumnNotFound, InvalidShard, RunLocked, NewerFormatVersion, RunOfOtherDataset (the run of this id was made from another file of the same name with other content, or with another -IdColumn), UsingVariableNotSet (the block uses $using:name and the session has no such variable), and, which stop the command, InvalidPricing, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
 '@
-            RelatedLinks = @('about_Checkpoint', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint')
+            RelatedLinks = @('about_Checkpoint', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint', 'Get-CheckpointCache', 'Clear-CheckpointCache')
         }
 
         'Resume-CheckpointRun' = @{
@@ -284,6 +286,14 @@ When the state file is missing or damaged, the run cannot be resumed: start it a
                     Description  = 'A JSON file of prices by model, in the form of the pricing.json shipped with the module.'
                     DefaultValue = 'The value the run was started with'
                 }
+                CacheDirectory         = @{
+                    Description  = 'Where $CheckpointContext.Cached keeps calls (see Start-CheckpointRun).'
+                    DefaultValue = 'The value the run was started with, else <OutputDirectory>/cache'
+                }
+                NoCache                = @{
+                    Description  = 'Turns the response cache off for this session and keeps that.'
+                    DefaultValue = 'The value the run was started with'
+                }
                 MaxCost                = @{
                     Description  = 'A budget for the run''s total cost, earlier sessions included; a run that stopped with BudgetReached goes on when it is resumed with a higher -MaxCost.'
                     DefaultValue = 'The value the run was started with'
@@ -352,7 +362,7 @@ A run that another live process is writing cannot be resumed at the same time: t
 
 Errors have stable ids, the first part of $_.FullyQualifiedErrorId: RunNotFound, NotACheckpointFile, CannotResume (the state file is missing or damaged, keeps no block, or keeps a setting outside its parameter's range), StateChangedOutside (the state file was edited; give -Process), StoredProcessUntrusted (the stored block is not signed with your key, or the key file is missing or open to others; give -Process, or -TrustStoredProcess after reading it), RunLocked, DatasetNotFound (the dataset moved), UsingVariableNotSet (the stored block uses $using:name and the resuming session has no such variable: $using: values are read from the session that resumes), and, which stop the command, InvalidPricing, ApiOutage, CheckpointWriteFailed and OutputDirectoryUnwritable.
 '@
-            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint')
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint', 'Get-CheckpointCache', 'Clear-CheckpointCache')
         }
 
         'Get-CheckpointStats'  = @{
@@ -419,7 +429,7 @@ StartedAt and LastCheckpoint are in UTC. PendingSamples counts samples with no r
 
 For a sharded run read as one row, TotalSamples is the number of samples in the whole dataset, so the samples of shards not started yet count as pending and the run is not Completed until every shard is. With -PerShard, each row counts the samples of its shard.
 '@
-            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointResult', 'Remove-Checkpoint')
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointResult', 'Remove-Checkpoint', 'Get-CheckpointCache', 'Clear-CheckpointCache')
         }
 
         'Get-CheckpointResult' = @{
@@ -497,7 +507,7 @@ Only the latest record of each sample is returned; earlier attempts (and, after 
 
 Output is rebuilt from JSON, so it holds PSCustomObjects, arrays, strings, numbers, booleans and nulls, not the original .NET types.
 '@
-            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Remove-Checkpoint')
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Remove-Checkpoint', 'Get-CheckpointCache', 'Clear-CheckpointCache')
         }
 
         'Remove-Checkpoint'    = @{
@@ -548,7 +558,96 @@ A run that a live process holds (a run being written) is not deleted: the comman
             Notes        = @'
 To start a run again from nothing in one step, use Start-CheckpointRun -Overwrite, which deletes the run's files the same way first.
 '@
-            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult')
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Get-CheckpointCache', 'Clear-CheckpointCache')
+        }
+
+        'Get-CheckpointCache'  = @{
+            Synopsis     = 'Gets what a response cache holds: its entries, damaged entries, size and age, or the entries themselves.'
+            Description  = @'
+Get-CheckpointCache reads the response cache that $CheckpointContext.Cached($key, { ... }) keeps: by default the cache folder of an output directory (<OutputDirectory>/cache), or the folder given with -CacheDirectory. It writes one CacheInfo object: the entries a lookup can return (one per key), the damaged entries (they fail their checksum and are never returned), the segment files (one or more per process that wrote to the cache), their size, and when the oldest and newest entries were made.
+
+With -Entry it writes one CacheEntryInfo for each entry instead: the key's hash, the key as canonical JSON (property names sorted; values of properties named like secrets masked as ***), when the call was made, its tokens and cost, and its size. -KeyPattern and -OlderThanDays pick entries, as Clear-CheckpointCache does, so a clear can be previewed.
+
+The cmdlet only reads, without any lock, so it can watch a cache that runs are writing.
+'@
+            Parameters   = @{
+                OutputDirectory = 'The folder of the runs whose cache to read: the cache is its cache folder. Relative paths are relative to the current location. RunSummary and RunStats objects bind it by property name.'
+                CacheDirectory  = 'The cache folder itself, as given to Start-CheckpointRun -CacheDirectory.'
+                Entry           = 'Writes the entries (CacheEntryInfo) instead of the summary (CacheInfo).'
+                KeyPattern      = @{
+                    Description = 'With -Entry: only the entries whose key (canonical JSON, such as {"body":{"model":"gpt-4o",...},"endpoint":"..."}) matches this wildcard pattern, case-insensitively.'
+                    Wildcards   = $true
+                }
+                OlderThanDays   = 'With -Entry: only the entries made more than this many days ago (0 to 36500; fractions allowed).'
+            }
+            Examples     = @(
+                @{
+                    Title   = 'See how large the cache of ./outputs is'
+                    Code    = 'Get-CheckpointCache'
+                    Remarks = 'Writes the number of entries, damaged entries and segments, the size in bytes, and the times of the oldest and newest entries.'
+                }
+                @{
+                    Title   = 'List the cached calls to one model'
+                    Code    = 'Get-CheckpointCache -Entry -KeyPattern ''*"model":"gpt-4o-mini"*'' | Select-Object CreatedAt, InputTokens, Cost'
+                    Remarks = 'Keys are matched as canonical JSON: property names sorted, no white space.'
+                }
+            )
+            Inputs       = @(
+                @{ Type = 'System.String'; Description = 'An output directory, by the OutputDirectory property of the input object (RunStats and RunSummary have it).' }
+            )
+            Outputs      = @(
+                @{ Type = 'Checkpoint.Cache.CacheInfo'; Description = 'The cache: Directory, Entries, DamagedEntries, Segments, SizeBytes, OldestEntry, NewestEntry.' }
+                @{ Type = 'Checkpoint.Cache.CacheEntryInfo'; Description = 'With -Entry, each entry: Hash, Key, CreatedAt, InputTokens, OutputTokens, Cost, SizeBytes, Segment.' }
+            )
+            Notes        = @'
+The cache holds outputs, never secrets: the key is what the block passes (headers are not part of it), and a property named like a secret is masked in the stored key. A cache on a shared file system is safe to read and write from many machines at once: each process writes segment files of its own.
+'@
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint', 'Clear-CheckpointCache')
+        }
+
+        'Clear-CheckpointCache' = @{
+            Synopsis     = 'Removes entries from a response cache: all of them, those older than some days, or those whose key matches a pattern.'
+            Description  = @'
+Clear-CheckpointCache removes entries from the response cache that $CheckpointContext.Cached keeps (by default <OutputDirectory>/cache, or -CacheDirectory): every entry, or those -OlderThanDays and -KeyPattern pick (both must match when both are given). Damaged entries are always removed. The runs' results are not touched; a removed call is made, and paid, again the next time a block asks for it.
+
+Each segment file that loses entries is rewritten as a new segment (written whole and synced before it takes a segment's name), then the old one is deleted, so a process reading the cache meanwhile finds every entry that is kept. Entries that a run appends to a segment while it is being cleared are lost (they are paid again later), never damaged: clear a cache when no run writes to it.
+
+Removing cannot be undone, so the cmdlet asks for confirmation by default (its ConfirmImpact is High). -Force or -Confirm:$false removes without asking; -WhatIf says how many entries would be removed and removes nothing, even with -Force.
+'@
+            Parameters   = @{
+                OutputDirectory = 'The folder of the runs whose cache to clear: the cache is its cache folder. Relative paths are relative to the current location.'
+                CacheDirectory  = 'The cache folder itself, as given to Start-CheckpointRun -CacheDirectory.'
+                KeyPattern      = @{
+                    Description = 'Removes only the entries whose key (canonical JSON) matches this wildcard pattern, case-insensitively.'
+                    Wildcards   = $true
+                }
+                OlderThanDays   = 'Removes only the entries made more than this many days ago (0 to 36500; fractions allowed).'
+                Force           = 'Removes without asking for confirmation. -WhatIf still only says what would be removed.'
+                WhatIf          = 'Says how many entries would be removed. Nothing is removed.'
+                Confirm         = 'Prompts for confirmation first. This is the default; use -Confirm:$false or -Force to remove without asking.'
+            }
+            Examples     = @(
+                @{
+                    Title   = 'Remove the calls older than 30 days'
+                    Code    = 'Clear-CheckpointCache -OlderThanDays 30 -Force'
+                    Remarks = 'Keeps the entries of the last 30 days in ./outputs/cache.'
+                }
+                @{
+                    Title   = 'Forget one model''s calls, after a check'
+                    Code    = "Clear-CheckpointCache -KeyPattern '*`"model`":`"llama3.1:8b`"*' -WhatIf"
+                    Remarks = 'Says how many entries would be removed; run it again without -WhatIf to remove them.'
+                }
+            )
+            Inputs       = @(
+                @{ Type = 'System.String'; Description = 'An output directory, by the OutputDirectory property of the input object.' }
+            )
+            Outputs      = @(
+                @{ Type = 'None'; Description = 'The cmdlet writes no objects. With -Verbose it says how many entries it removed.' }
+            )
+            Notes        = @'
+To turn the cache off for a run instead, start it with -NoCache. Remove-Checkpoint deletes a run's files and never its cache, which other runs may share.
+'@
+            RelatedLinks = @('about_Checkpoint', 'Start-CheckpointRun', 'Resume-CheckpointRun', 'Get-CheckpointStats', 'Get-CheckpointResult', 'Remove-Checkpoint', 'Get-CheckpointCache')
         }
     }
 }

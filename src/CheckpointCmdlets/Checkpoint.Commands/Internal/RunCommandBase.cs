@@ -123,6 +123,15 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
     [ValidateRange(0.0, double.MaxValue)]
     public decimal EstimatedCostPerSample { get; set; }
 
+    /// <summary>Where $CheckpointContext.Cached keeps calls; by default &lt;OutputDirectory&gt;/cache.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Turn the response cache off: every $CheckpointContext.Cached call runs its block.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
     // The run-time parameters that set a kept setting of the run's definition (KeptSettings): a resume keeps
     // what the start was given unless the parameter is given again.
     private static readonly (string Parameter, Action<RunCommandBase, RunDefinition> Set)[] s_settingParameters =
@@ -143,6 +152,8 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         (nameof(MaxCost), (c, d) => d.MaxCost = c.MaxCost),
         (nameof(RateLimit), (c, d) => d.RateLimit = c.RateLimit),
         (nameof(TokenRateLimit), (c, d) => d.TokenRateLimit = c.TokenRateLimit),
+        (nameof(CacheDirectory), (c, d) => d.CacheDirectory = c.CacheDirectory),
+        (nameof(NoCache), (c, d) => d.NoCache = c.NoCache.IsPresent),
     };
 
     private TerminationSignal? _termination;
@@ -284,6 +295,7 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
         {
             RunDefinition definition = plan.Definition;
             CheckImportModule(definition);
+            string? cacheDirectory = CacheDirectoryOf(plan);
             string target = definition.Model + " on " + definition.DatasetPath + (definition.Shard is null ? string.Empty : " shard " + definition.Shard);
             if (IsWhatIf())
             {
@@ -311,7 +323,8 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             }
 
             var observer = new CmdletObserver(this, PassThru.IsPresent, ++_activityId);
-            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), definition.RetryRules, definition.ImportModule.ToArray(), SessionState.Path.CurrentFileSystemLocation.ProviderPath, definition.RunsInline ? 0 : definition.ThrottleLimit);
+            var calls = new Cache.CachedCalls(OpenCache(cacheDirectory), plan.Price, PowerShellCacheHost.Instance);
+            using var factory = new ScriptBlockProcessorFactory(block, BlockText.From(block, this), definition.RetryRules, definition.ImportModule.ToArray(), SessionState.Path.CurrentFileSystemLocation.ProviderPath, definition.RunsInline ? 0 : definition.ThrottleLimit, calls);
             RunSummary summary;
             try
             {
@@ -334,5 +347,48 @@ public abstract class RunCommandBase : PSCmdlet, IDisposable
             // (a checkpoint that could not be written, an outage, a lost lease) is for the table to say.
             ErrorRecords.Report(this, e);
         }
+    }
+
+    // The response cache's folder, checked before anything runs; null with -NoCache.
+    private string? CacheDirectoryOf(RunPlan plan)
+    {
+        RunDefinition definition = plan.Definition;
+        if (IsGiven(nameof(CacheDirectory)) && NoCache.IsPresent)
+        {
+            throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, "-CacheDirectory and -NoCache were both given. Give one: a cache folder, or no cache.") { Target = CacheDirectory };
+        }
+
+        if (definition.NoCache)
+        {
+            return null;
+        }
+
+        string directory = definition.CacheDirectory is string given
+            ? CommandPaths.Resolve(this, given)
+            : System.IO.Path.Combine(CommandPaths.Resolve(this, plan.OutputDirectory), "cache");
+        if (System.IO.File.Exists(directory))
+        {
+            throw new CheckpointException(ErrorIds.CacheDirectoryInvalid, $"The cache directory '{directory}' is a file. Give -CacheDirectory a folder, or -NoCache.") { Target = directory };
+        }
+
+        return directory;
+    }
+
+    // Opens (and on first use in this process loads) the cache, and says what damage the load found.
+    private Cache.CacheStore? OpenCache(string? directory)
+    {
+        if (directory is null)
+        {
+            return null;
+        }
+
+        Cache.CacheStore store = Cache.CacheStore.Open(directory);
+        foreach (string warning in store.TakeWarnings())
+        {
+            WriteWarning(warning);
+        }
+
+        WriteVerbose($"Response cache: {store.Directory} ({store.Count.ToString(CultureInfo.InvariantCulture)} entries).");
+        return store;
     }
 }

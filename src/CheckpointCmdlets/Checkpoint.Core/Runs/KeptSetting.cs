@@ -115,6 +115,18 @@ internal sealed class KeptSetting
             return null;
         });
 
+    public static KeptSetting Flag(string key, string parameter, Func<RunDefinition, bool> get, Action<RunDefinition, bool> set) =>
+        new(key, parameter, d => get(d), (d, kept) =>
+        {
+            if (kept is not bool flag)
+            {
+                return NotTaken(key, kept, parameter);
+            }
+
+            set(d, flag);
+            return null;
+        });
+
     public static KeptSetting Texts(string key, string parameter, Func<RunDefinition, IReadOnlyList<string>> get, Action<RunDefinition, IReadOnlyList<string>> set) =>
         new(key, parameter, d => get(d), (d, kept) =>
         {

@@ -136,7 +136,13 @@ public static class KeptSettings
         KeptSetting.Table("pricing", "Pricing", d => d.Pricing, (d, v) => d.Pricing = v),
         KeptSetting.Text("pricing_file", "PricingFile", d => d.PricingFile, (d, v) => d.PricingFile = v),
         KeptSetting.Money("max_cost", "MaxCost", MaxCostDefault, MaxCostMin, MaxCostMax, d => d.MaxCost ?? 0m, (d, v) => d.MaxCost = v == 0m ? null : v),
+
+        // The rate limits of this process (0: none).
         KeptSetting.Int("rate_limit", "RateLimit", RateLimitDefault, RateLimitMin, RateLimitMax, d => d.RateLimit ?? RateLimitDefault, (d, v) => d.RateLimit = v == RateLimitDefault ? null : v),
         KeptSetting.Int("token_rate_limit", "TokenRateLimit", RateLimitDefault, RateLimitMin, RateLimitMax, d => d.TokenRateLimit ?? RateLimitDefault, (d, v) => d.TokenRateLimit = v == RateLimitDefault ? null : v),
+
+        // The response cache: where it is (null: <OutputDirectory>/cache), and whether it is off.
+        KeptSetting.Text("cache_directory", "CacheDirectory", d => d.CacheDirectory, (d, v) => d.CacheDirectory = v),
+        KeptSetting.Flag("no_cache", "NoCache", d => d.NoCache, (d, v) => d.NoCache = v),
     };
 }

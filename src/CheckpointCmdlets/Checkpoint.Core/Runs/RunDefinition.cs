@@ -88,6 +88,12 @@ public sealed class RunDefinition
     /// <summary>Tokens per minute that this process (this shard) uses at most, or null for no limit.</summary>
     public int? TokenRateLimit { get; set; }
 
+    /// <summary>The response cache directory given with -CacheDirectory, as given; null for &lt;OutputDirectory&gt;/cache.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>True when -NoCache turned the response cache off.</summary>
+    public bool NoCache { get; set; }
+
     /// <summary>The longest one attempt may take, or null for no limit.</summary>
     public TimeSpan? Timeout => TimeoutSeconds is double seconds ? TimeSpan.FromSeconds(seconds) : null;
 

@@ -200,7 +200,9 @@ internal sealed class RunSession
             _tally.Failed,
             own.InputTokens + (others?.InputTokens ?? 0),
             own.OutputTokens + (others?.OutputTokens ?? 0),
-            own.Cost + (others?.Cost ?? 0));
+            own.Cost + (others?.Cost ?? 0),
+            own.CacheHits + (others?.CacheHits ?? 0),
+            own.CachedCost + (others?.CachedCost ?? 0));
         RunStatus final = totals.StatusAtEnd(interrupted: Cancelled, incomplete: fatal is not null || changedUnderRun, budgetReached: _gate.BudgetReached);
         _store.State.TotalSamples = total;
         if (fatal is CheckpointException { ErrorId: ErrorIds.CheckpointWriteFailed })
@@ -223,6 +225,8 @@ internal sealed class RunSession
             InputTokens = totals.InputTokens,
             OutputTokens = totals.OutputTokens,
             TotalCost = totals.Cost,
+            CacheHits = totals.CacheHits,
+            CachedCost = totals.CachedCost,
             AverageCostPerSample = decimal.Round(average, 6),
             EstimatedRemainingCost = totals.RemainingCost(average),
             RunId = _store.Files.RunId,

@@ -292,6 +292,8 @@ public sealed partial class RunSet
             InputTokens = totals.InputTokens,
             OutputTokens = totals.OutputTokens,
             TotalCost = totals.Cost,
+            CacheHits = totals.CacheHits,
+            CachedCost = totals.CachedCost,
             AverageCostPerSample = decimal.Round(average, 6),
             EstimatedRemainingCost = totals.RemainingCost(average),
             RunId = RunId,

@@ -47,6 +47,12 @@ internal sealed class RunTotals
     /// <summary>The cost of every attempt counted, failed ones included.</summary>
     public decimal Cost { get; }
 
+    /// <summary>Calls taken from the response cache instead of being paid for, over every attempt counted.</summary>
+    public long CacheHits { get; private init; }
+
+    /// <summary>What those calls would have cost; not part of <see cref="Cost"/>.</summary>
+    public decimal CachedCost { get; private init; }
+
     /// <summary>Completed samples as a percentage of the total, rounded to two decimals.</summary>
     public double PercentComplete => Total == 0 ? 0 : Math.Round(Completed * 100.0 / Total, 2);
 
@@ -60,15 +66,19 @@ internal sealed class RunTotals
     public bool IsComplete => Completed >= Total && (Total > 0 || _totalScanned);
 
     /// <summary>The totals of a session or a preview, which counted the samples of the dataset it read.</summary>
-    public static RunTotals OfDataset(int total, int completed, int failed, long inputTokens, long outputTokens, decimal cost) =>
-        new(total, completed, failed, inputTokens, outputTokens, cost, totalScanned: true);
+    public static RunTotals OfDataset(int total, int completed, int failed, long inputTokens, long outputTokens, decimal cost, long cacheHits = 0, decimal cachedCost = 0) =>
+        new(total, completed, failed, inputTokens, outputTokens, cost, totalScanned: true) { CacheHits = cacheHits, CachedCost = cachedCost };
 
     /// <summary>
     /// The totals of a run's files, loaded as <paramref name="index"/>: the total is the one the state files
     /// kept, <paramref name="keptTotal"/>, or the samples with a record when more.
     /// </summary>
     public static RunTotals OfFiles(CheckpointIndex index, int keptTotal) =>
-        new(Math.Max(keptTotal, index.CompletedCount + index.FailedCount), index.CompletedCount, index.FailedCount, index.Usage.InputTokens, index.Usage.OutputTokens, index.Usage.Cost, totalScanned: false);
+        new(Math.Max(keptTotal, index.CompletedCount + index.FailedCount), index.CompletedCount, index.FailedCount, index.Usage.InputTokens, index.Usage.OutputTokens, index.Usage.Cost, totalScanned: false)
+        {
+            CacheHits = index.Usage.CacheHits,
+            CachedCost = index.Usage.CachedCost,
+        };
 
     /// <summary>When the run last checkpointed: the latest state's time, else the newest record's, else null.</summary>
     public static DateTimeOffset? LastCheckpoint(IReadOnlyCollection<RunState> states, CheckpointIndex index) =>

@@ -102,4 +102,29 @@ public sealed class SampleContext
 
     /// <summary>The shard as k/n, or null for an unsharded run.</summary>
     public string? Shard { get; }
+
+    /// <summary>Calls this attempt took from the response cache with <see cref="Cached"/>.</summary>
+    public int CacheHits { get; private set; }
+
+    /// <summary>What those calls would have cost at the run's price (they cost nothing).</summary>
+    public decimal CachedCost { get; private set; }
+
+    /// <summary>The run's response cache, set by the processor that runs the block.</summary>
+    internal Cache.CachedCalls? Calls { get; set; }
+
+    /// <summary>
+    /// Returns the output of <paramref name="block"/> for <paramref name="key"/>: stored from an earlier call with
+    /// an equal key (this attempt, an earlier one, another run using the same cache) without running the block,
+    /// else the block's output now, stored when the block returns without error. The key is any object
+    /// (endpoint, model, messages, settings, and a repeat number to keep k samples of one prompt apart); two
+    /// keys are equal when their JSON with sorted property names is.
+    /// </summary>
+    public object? Cached(object key, object block) =>
+        (Calls ?? throw new InvalidOperationException("$CheckpointContext.Cached works inside a run's block.")).Call(this, key, block);
+
+    internal void CountCacheHit(decimal wouldCost)
+    {
+        CacheHits++;
+        CachedCost += wouldCost;
+    }
 }

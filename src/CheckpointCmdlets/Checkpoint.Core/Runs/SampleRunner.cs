@@ -320,6 +320,8 @@ internal sealed class SampleRunner
             CompletedAt = attempt.StartedAt + attempt.Timer.Elapsed,
             DurationMs = attempt.Timer.Elapsed.TotalMilliseconds,
             Shard = _definition.Shard?.ToString(),
+            CacheHits = context?.CacheHits ?? 0,
+            CachedCost = context?.CachedCost ?? 0,
             OutputJson = outcome.Succeeded ? outcome.OutputJson : null,
             OutputJsonChecked = outcome.Succeeded && outcome.OutputJsonChecked,
             Error = outcome.Succeeded ? null : new RecordError

@@ -87,6 +87,7 @@ public sealed class CheckpointIndex
 
         LastRecordTicks = Math.Max(LastRecordTicks, ticks);
         Usage.Add(record.InputTokens ?? 0, record.OutputTokens ?? 0, record.Cost ?? 0);
+        Usage.AddCached(record.CacheHits, record.CachedCost);
         _appended++;
     }
 

@@ -144,6 +144,7 @@ public static class CheckpointLoader
                     pendingBad.Clear();
                     Merge(samples, summary, fileIndex, lineOffset, line.Length);
                     usage.Add(summary.InputTokens, summary.OutputTokens, summary.Cost);
+                    usage.AddCached(summary.CacheHits, summary.CachedCost);
                     recordCount++;
                     validLength = lineOffset + newline + 1;
                 }

@@ -48,6 +48,12 @@ public sealed class CheckpointRecord
     /// <summary>What this attempt cost, when known (set by the block, or tokens times the model's price).</summary>
     public decimal? Cost { get; init; }
 
+    /// <summary>Calls this attempt took from the response cache instead of paying for them.</summary>
+    public int CacheHits { get; init; }
+
+    /// <summary>What this attempt's cache hits would have cost at the run's prices.</summary>
+    public decimal CachedCost { get; init; }
+
     /// <summary>The error of a failed attempt; null for a completed one.</summary>
     public RecordError? Error { get; init; }
 

@@ -78,6 +78,14 @@ internal static class RecordCodec
             writer.WriteNumber("cost", cost);
         }
 
+        if (record.CacheHits > 0)
+        {
+            writer.WriteStartObject("cache");
+            writer.WriteNumber("hits", record.CacheHits);
+            writer.WriteNumber("cost", record.CachedCost);
+            writer.WriteEndObject();
+        }
+
         if (record.Error is null)
         {
             writer.WriteNull("error");
@@ -185,6 +193,8 @@ internal static class RecordCodec
             InputTokens = root.TryGetProperty("usage", out JsonElement u) && u.ValueKind == JsonValueKind.Object && u.TryGetProperty("input_tokens", out JsonElement it) ? it.GetInt64() : null,
             OutputTokens = root.TryGetProperty("usage", out JsonElement u2) && u2.ValueKind == JsonValueKind.Object && u2.TryGetProperty("output_tokens", out JsonElement ot) ? ot.GetInt64() : null,
             Cost = root.TryGetProperty("cost", out JsonElement co) && co.ValueKind == JsonValueKind.Number ? co.GetDecimal() : null,
+            CacheHits = root.TryGetProperty("cache", out JsonElement ca) && ca.ValueKind == JsonValueKind.Object && ca.TryGetProperty("hits", out JsonElement hits) && hits.ValueKind == JsonValueKind.Number ? hits.GetInt32() : 0,
+            CachedCost = root.TryGetProperty("cache", out JsonElement ca2) && ca2.ValueKind == JsonValueKind.Object && ca2.TryGetProperty("cost", out JsonElement cc) && cc.ValueKind == JsonValueKind.Number ? cc.GetDecimal() : 0,
             Error = error,
             OutputJson = output,
         };

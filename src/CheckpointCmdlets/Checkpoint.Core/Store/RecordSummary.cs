@@ -3,8 +3,10 @@ namespace Checkpoint.Store;
 /// <summary>What the loader keeps of a record without parsing its output: enough for stats and resume.</summary>
 internal readonly struct RecordSummary
 {
-    public RecordSummary(int version, string sampleId, RecordStatus status, bool final, int attempt, long completedAtTicks, string? shard, long inputTokens = 0, long outputTokens = 0, decimal cost = 0)
+    public RecordSummary(int version, string sampleId, RecordStatus status, bool final, int attempt, long completedAtTicks, string? shard, long inputTokens = 0, long outputTokens = 0, decimal cost = 0, int cacheHits = 0, decimal cachedCost = 0)
     {
+        CacheHits = cacheHits;
+        CachedCost = cachedCost;
         InputTokens = inputTokens;
         OutputTokens = outputTokens;
         Cost = cost;
@@ -30,6 +32,12 @@ internal readonly struct RecordSummary
     public long OutputTokens { get; }
 
     public decimal Cost { get; }
+
+    /// <summary>Calls the attempt took from the response cache.</summary>
+    public int CacheHits { get; }
+
+    /// <summary>What those calls would have cost.</summary>
+    public decimal CachedCost { get; }
 
     public int Attempt { get; }
 

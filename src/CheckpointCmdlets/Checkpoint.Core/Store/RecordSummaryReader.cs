@@ -95,15 +95,16 @@ internal static class RecordSummaryReader
             }
         }
 
-        if (Expect(line, ref pos, ",\"cost\":"u8))
+        if (Expect(line, ref pos, ",\"cost\":"u8) && !ReadDecimal(line, ref pos, (byte)',', out cost))
         {
-            int start = pos;
-            while (pos < line.Length && line[pos] != (byte)',')
-            {
-                pos++;
-            }
+            return false;
+        }
 
-            if (!decimal.TryParse(Ascii(line.Slice(start, pos - start)), NumberStyles.Float, CultureInfo.InvariantCulture, out cost))
+        int hits = 0;
+        decimal cached = 0;
+        if (Expect(line, ref pos, ",\"cache\":{\"hits\":"u8))
+        {
+            if (!ReadInt(line, ref pos, out hits) || !Expect(line, ref pos, ",\"cost\":"u8) || !ReadDecimal(line, ref pos, (byte)'}', out cached) || !Expect(line, ref pos, "}"u8))
             {
                 return false;
             }
@@ -114,7 +115,7 @@ internal static class RecordSummaryReader
             return false;
         }
 
-        summary = new RecordSummary(version, Utf8Text.Decode(id), status, final, attempt, ticks, shard, input, output, cost);
+        summary = new RecordSummary(version, Utf8Text.Decode(id), status, final, attempt, ticks, shard, input, output, cost, hits, cached);
         return true;
     }
 
@@ -131,6 +132,8 @@ internal static class RecordSummaryReader
         string? shard = null;
         long input = 0, output = 0;
         decimal cost = 0;
+        int hits = 0;
+        decimal cached = 0;
         try
         {
             var reader = new Utf8JsonReader(line, isFinalBlock: true, state: default);
@@ -189,31 +192,19 @@ internal static class RecordSummaryReader
                     reader.Read();
                     cost = reader.TokenType == JsonTokenType.Number ? reader.GetDecimal() : 0;
                 }
+                else if (reader.ValueTextEquals("cache"u8))
+                {
+                    reader.Read();
+                    (decimal? cacheHits, decimal? cacheCost) = ReadPair(ref reader, "hits"u8, "cost"u8);
+                    hits = (int)Math.Min(int.MaxValue, Whole(cacheHits));
+                    cached = cacheCost ?? 0;
+                }
                 else if (reader.ValueTextEquals("usage"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.StartObject)
-                    {
-                        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                        {
-                            bool isInput = reader.ValueTextEquals("input_tokens"u8);
-                            bool isOutput = reader.ValueTextEquals("output_tokens"u8);
-                            reader.Read();
-                            if (reader.TokenType == JsonTokenType.Number)
-                            {
-                                input = isInput ? reader.GetInt64() : input;
-                                output = isOutput ? reader.GetInt64() : output;
-                            }
-                            else
-                            {
-                                reader.Skip();
-                            }
-                        }
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                    (decimal? inputTokens, decimal? outputTokens) = ReadPair(ref reader, "input_tokens"u8, "output_tokens"u8);
+                    input = Whole(inputTokens);
+                    output = Whole(outputTokens);
                 }
                 else
                 {
@@ -244,8 +235,43 @@ internal static class RecordSummaryReader
             return false;
         }
 
-        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard, input, output, cost);
+        summary = new RecordSummary(version, sampleId!, status.Value, final, attempt, completedAt, shard, input, output, cost, hits, cached);
         return true;
+    }
+
+    // A count read as a number: a fraction or a number beyond a long is a wrong format, as GetInt64 says.
+    private static long Whole(decimal? value) =>
+        value is not decimal number ? 0
+        : number == decimal.Truncate(number) && number >= long.MinValue && number <= long.MaxValue ? (long)number
+        : throw new FormatException("A count is not a whole number.");
+
+    // The numbers of two properties of an object (usage, cache), null when absent or not numbers.
+    private static (decimal? First, decimal? Second) ReadPair(ref Utf8JsonReader reader, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        decimal? a = null, b = null;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return (a, b);
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            bool isFirst = reader.ValueTextEquals(first);
+            bool isSecond = reader.ValueTextEquals(second);
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Number)
+            {
+                a = isFirst ? reader.GetDecimal() : a;
+                b = isSecond ? reader.GetDecimal() : b;
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+
+        return (a, b);
     }
 
     private static bool Expect(ReadOnlySpan<byte> line, ref int pos, ReadOnlySpan<byte> literal)
@@ -270,6 +296,18 @@ internal static class RecordSummaryReader
         }
 
         return pos > start;
+    }
+
+    // A JSON number up to (not including) the byte that ends it.
+    private static bool ReadDecimal(ReadOnlySpan<byte> line, ref int pos, byte end, out decimal value)
+    {
+        int start = pos;
+        while (pos < line.Length && line[pos] != end)
+        {
+            pos++;
+        }
+
+        return decimal.TryParse(Ascii(line.Slice(start, pos - start)), NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     private static string Ascii(ReadOnlySpan<byte> bytes)

@@ -12,6 +12,18 @@ public sealed class UsageTotals
     /// <summary>Cost, in the pricing's currency.</summary>
     public decimal Cost { get; private set; }
 
+    /// <summary>Calls taken from the response cache instead of being paid for.</summary>
+    public long CacheHits { get; private set; }
+
+    /// <summary>What those calls would have cost at the prices of the runs that took them.</summary>
+    public decimal CachedCost { get; private set; }
+
+    internal void AddCached(long hits, decimal cost)
+    {
+        CacheHits += hits;
+        CachedCost += cost;
+    }
+
     internal void Add(long input, long output, decimal cost)
     {
         InputTokens += input;
