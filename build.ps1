@@ -7,7 +7,8 @@
            imports output/Checkpoint; ends with one line 'N passed, N failed, N skipped' for both suites.
     Demo:  Build, then a small run that fails on some samples, stops, resumes and prints its stats.
     Bench: Build, then the benchmarks (tables, never a pass/fail on timing). With -Baseline REV, the no-op and
-           latency cases also run the module built from git revision REV, alternating, and print the ratio.
+           latency cases also run the module built from git revision REV, alternating, and print the ratio;
+           the rate-limit benchmark runs it as its case (b).
     Package: Build, then Publish-PSResource to output/ as a local file repository: output/Checkpoint.<version>.nupkg.
     Install: Package, then Install-PSResource from that repository for -Scope CurrentUser (the default) or
            AllUsers, so that 'Import-Module Checkpoint' finds it and 'Uninstall-PSResource Checkpoint' removes it.

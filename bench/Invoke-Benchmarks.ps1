@@ -9,7 +9,8 @@ param(
     [string] $Configuration = 'Release',
     [switch] $Quick,
     [int] $Repeat = 3,
-    # Another build of the module (an earlier revision's) that the no-op and latency cases run too, alternating.
+    # Another build of the module (an earlier revision's) that the no-op and latency cases run too, alternating,
+    # and the rate-limit benchmark as its case (b).
     [string] $BaselineModulePath
 )
 
@@ -209,6 +210,9 @@ try {
         if ($resume[0].Done -ne $scaleRows) { throw "Stats counted $($resume[0].Done) completed samples after the $format resume, expected $scaleRows." }
         Remove-Item $scaleOut, $scaleData -Recurse -Force
     }
+
+    # 4. Rate limits, against a local rate-limited server (its own script).
+    & (Join-Path $PSScriptRoot 'Invoke-RateLimitBench.ps1') -ModulePath $ModulePath -BaselineModulePath $BaselineModulePath -Quick:$Quick -Repeat $Repeat -WorkDirectory $work
 }
 finally {
     Remove-Item $work -Recurse -Force -ErrorAction SilentlyContinue

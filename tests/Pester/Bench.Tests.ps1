@@ -31,4 +31,12 @@ Describe 'The benchmark script at its reduced size' {
         ([regex]::Matches($output, '(?m)^Resume-CheckpointRun until the first pending sample starts\s+[\d.]+ s')).Count | Should -Be 2
         ([regex]::Matches($output, '(?m)^Get-CheckpointStats\s+[\d.]+ s')).Count | Should -Be 2
     }
+
+    It 'prints the rate-limit table: seconds, ratio to ideal, 429 share and requests for each case' {
+        $output | Should -Match '4\. Rate limits: 60 samples of one call each'
+        foreach ($case in '\(a\) ForEach-Object -Parallel, retry loop', '\(c\) Start-CheckpointRun, adaptive only',
+            '\(d\) Start-CheckpointRun -RateLimit 2400', '\(e\) tokens: -TokenRateLimit 288000') {
+            $output | Should -Match "(?m)^$case\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\d+"
+        }
+    }
 }
