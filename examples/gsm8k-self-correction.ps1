@@ -24,6 +24,10 @@
     honoured), other 4xx (a wrong key, a wrong model name) fail the problem at once. Run the script again
     and only the problems that are not done are sent.
 
+    -RateLimit and -TokenRateLimit keep the run under the API key's limits: the block takes one request
+    ($CheckpointContext.WaitForRate) before each of its two calls, inside the cached block, so a call answered
+    from the cache takes none.
+
     Both calls go through the response cache ($CheckpointContext.Cached), keyed on the endpoint, the model,
     the messages, the temperature, the seed and the token limit, so no call is paid twice: a problem whose
     review call failed takes its first answer from the cache when it is tried again, and a run with another
@@ -119,6 +123,13 @@ param(
     # by default the pricing.json shipped with the module.
     [string] $PricingFile,
 
+    # Requests per minute that the API key allows (per process: divide it among shards); each of the two
+    # calls takes one request, and a call answered from the cache takes none.
+    [ValidateRange(1, [int]::MaxValue)][int] $RateLimit,
+
+    # Tokens per minute that the API key allows (per process, as -RateLimit).
+    [ValidateRange(1, [int]::MaxValue)][int] $TokenRateLimit,
+
     # For -WhatIf: the expected cost of one problem, used until some problem has a cost.
     [ValidateRange(0.0, [double]::MaxValue)][decimal] $EstimatedCostPerSample,
 
@@ -212,6 +223,8 @@ $process = {
         if ($config.max_tokens -gt 0) { $body[$limitField] = $config.max_tokens }
         $key = [ordered]@{ endpoint = $uri; body = $body }
         $reply = $CheckpointContext.Cached($key, {
+                # Inside the cached block, so that a call answered from the cache takes none of -RateLimit.
+                $CheckpointContext.WaitForRate()
                 $json = $body | ConvertTo-Json -Depth 6 -Compress
                 $response = Invoke-RestMethod -Method Post -Uri $uri -Headers $headers -ContentType 'application/json; charset=utf-8' `
                     -Body ([System.Text.Encoding]::UTF8.GetBytes($json)) -TimeoutSec $timeout
@@ -267,7 +280,7 @@ $run = @{
     ThrottleLimit   = $ThrottleLimit
     MaxRetries      = $MaxRetries
 }
-foreach ($name in 'Limit', 'MaxCost', 'Shard', 'PricingFile', 'EstimatedCostPerSample', 'IdColumn', 'CacheDirectory', 'NoCache') {
+foreach ($name in 'Limit', 'MaxCost', 'Shard', 'PricingFile', 'EstimatedCostPerSample', 'IdColumn', 'CacheDirectory', 'NoCache', 'RateLimit', 'TokenRateLimit') {
     if ($PSBoundParameters.ContainsKey($name)) { $run[$name] = $PSBoundParameters[$name] }
 }
 
